@@ -1,0 +1,57 @@
+//! Helpers for the exercises' tests. Learners never need to edit this crate.
+//!
+//! It also depends on every crate in `[workspace.dependencies]` with the workspace's feature set,
+//! so that each exercise (which has this crate as a dev-dependency) builds the same dependency
+//! graph: moving from one exercise to the next never recompiles a dependency.
+
+use std::future::Future;
+use std::time::Duration;
+
+/// Awaits `fut`, failing the test with `what` if it takes longer than `limit`. Use it around
+/// anything that can deadlock, so a learner sees which step hung instead of a global timeout.
+pub async fn within<T>(limit: Duration, what: &str, fut: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(limit, fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("{what} did not finish within {limit:?}: is something waiting forever (a lock held across .await, a channel nobody closes)?"),
+    }
+}
+
+/// Runs `threads` OS threads that each call `f(thread_index)` `per_thread` times, all released at
+/// once by a barrier so they really contend. Returns when all are done.
+pub fn hammer<F>(threads: usize, per_thread: usize, f: F)
+where
+    F: Fn(usize) + Sync,
+{
+    let barrier = std::sync::Barrier::new(threads);
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let (f, barrier) = (&f, &barrier);
+            s.spawn(move || {
+                barrier.wait();
+                for _ in 0..per_thread {
+                    f(t);
+                }
+            });
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hammer_runs_every_call() {
+        let n = std::sync::atomic::AtomicUsize::new(0);
+        hammer(4, 100, |_| {
+            n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+        assert_eq!(n.into_inner(), 400);
+    }
+
+    #[tokio::test(start_paused = true)]
+    #[should_panic(expected = "did not finish")]
+    async fn within_fails_slow_futures() {
+        within(Duration::from_secs(1), "sleeping", tokio::time::sleep(Duration::from_secs(5))).await;
+    }
+}

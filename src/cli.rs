@@ -1,0 +1,90 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::ui::ColorWhen;
+
+/// backlings: a hands-on course in backend development with Rust.
+///
+/// Run `exercise` with no command to start (or continue) the course: it runs the current
+/// exercise, and runs it again every time you save.
+#[derive(Debug, Parser)]
+#[command(name = "exercise", version, max_term_width = 100)]
+pub struct Cli {
+    /// The course folder (default: the nearest folder upwards that has an info.toml)
+    #[arg(long, global = true, value_name = "DIR", env = "BACKLINGS_COURSE")]
+    pub course: Option<PathBuf>,
+
+    /// When to use colours (NO_COLOR is honoured in `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the current exercise and re-run it on every save (the default)
+    ///
+    /// Keys: n next · h hint · l list · r re-run · x reset · c check all · q quit.
+    Watch(WatchArgs),
+    /// Show the exercises, your progress, and jump to one
+    ///
+    /// Interactive in a terminal (↑↓ move, / search, f filter, Enter jump, r reset, q quit);
+    /// a plain table otherwise.
+    List {
+        /// Print a JSON array instead: [{name, topic, dir, done, current, services}]
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one exercise once (default: the current one); exit 0 if it passes, 1 if not
+    Run {
+        /// Exercise name (see `exercise list`)
+        name: Option<String>,
+    },
+    /// Show the hint of an exercise (default: the current one)
+    Hint { name: Option<String> },
+    /// Restore an exercise's original files; your version is kept in a backup folder
+    Reset {
+        name: String,
+        /// Don't ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Run every exercise (in parallel) and update your progress
+    CheckAll {
+        /// How many exercises to test at once (default: the number of cores)
+        #[arg(long, short)]
+        jobs: Option<usize>,
+    },
+    /// Write the course into DIR (default: ./backlings), for a binary installed with `cargo install`
+    Init { dir: Option<PathBuf> },
+    /// Tools for course authors
+    #[command(subcommand)]
+    Dev(DevCommand),
+}
+
+#[derive(Debug, Default, clap::Args)]
+pub struct WatchArgs {
+    /// Poll the file system instead of using OS notifications (WSL, network drives, containers)
+    #[arg(long)]
+    pub poll: bool,
+    /// Machine-readable mode: print one JSON event per line, read keys from stdin lines
+    #[arg(long)]
+    pub events: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Scaffold a new exercise: package, lesson, src, tests, solution and its info.toml entry
+    New {
+        /// Exercise name: a-z, 0-9 and _ (also the Cargo package name)
+        name: String,
+        /// The topic (its `name` in info.toml) the exercise belongs to
+        #[arg(long)]
+        topic: String,
+    },
+}

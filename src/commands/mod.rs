@@ -1,0 +1,220 @@
+//! One function per subcommand; `dispatch` maps the parsed command line onto them.
+
+mod dev;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+
+use crate::app::App;
+use crate::cli::{Cli, Command, DevCommand, WatchArgs};
+use crate::course::Course;
+use crate::embedded;
+use crate::manifest::ExerciseInfo;
+use crate::pristine;
+use crate::runner::exercise::{Options, run_many, run_one};
+use crate::runner::{Outcome, Verdict};
+use crate::services::Services;
+use crate::ui::{self, BOLD, CYAN, GREEN, RED, paint};
+
+pub fn dispatch(cli: Cli) -> Result<ExitCode> {
+    let course = cli.course.as_deref();
+    match cli.command.unwrap_or(Command::Watch(WatchArgs::default())) {
+        Command::Watch(args) => crate::watch::watch(App::open(course)?, &args),
+        Command::List { json } => crate::list::list(App::open(course)?, json),
+        Command::Run { name } => run(App::open(course)?, name.as_deref()),
+        Command::Hint { name } => hint(&App::open(course)?, name.as_deref()),
+        Command::Reset { name, yes } => reset(App::open(course)?, &name, yes),
+        Command::CheckAll { jobs } => check_all(App::open(course)?, jobs),
+        Command::Init { dir } => init(dir.unwrap_or_else(|| PathBuf::from("backlings"))),
+        Command::Dev(DevCommand::New { name, topic }) => dev::new_exercise(&Course::open(course)?, &name, &topic),
+    }
+}
+
+fn exercise_or_current<'a>(app: &'a App, name: Option<&str>) -> Result<&'a ExerciseInfo> {
+    match name {
+        Some(n) => app.course.exercise(n),
+        None => Ok(app.current()),
+    }
+}
+
+/// Runs one exercise with a one-line build progress on stderr, and records the verdict.
+pub fn run_and_record(app: &mut App, ex: &ExerciseInfo, services: &mut Services) -> Result<Outcome> {
+    app.course.ensure_exercise_present(ex)?;
+    let status = ui::StatusLine::stderr();
+    let workspace = app.course.workspace_dir();
+    let sink = |line: &str| status.cargo_line(line);
+    let outcome = run_one(
+        ex,
+        services,
+        &Options {
+            workspace: &workspace,
+            target_dir: None,
+            cancel: None,
+            on_progress: Some(&sink),
+        },
+    )?;
+    status.clear();
+    if outcome.verdict != Verdict::ServicesUnavailable {
+        app.record(&ex.name, outcome.verdict.passed())?;
+    }
+    Ok(outcome)
+}
+
+fn run(mut app: App, name: Option<&str>) -> Result<ExitCode> {
+    let ex = exercise_or_current(&app, name)?.clone();
+    let outcome = run_and_record(&mut app, &ex, &mut Services::default())?;
+    anstream::print!("{}", ui::render_outcome(&outcome));
+    if outcome.verdict.passed() {
+        anstream::println!(
+            "Compare with the solution: {}",
+            paint(CYAN, &app.course.solution_rel(&ex))
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn hint(app: &App, name: Option<&str>) -> Result<ExitCode> {
+    let ex = exercise_or_current(app, name)?;
+    anstream::println!("{} {}\n\n{}", paint(BOLD, "Hint for"), paint(BOLD, &ex.name), ex.hint.trim_end());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn reset(mut app: App, name: &str, yes: bool) -> Result<ExitCode> {
+    let ex = app.course.exercise(name)?.clone();
+    let rel = app.course.exercise_rel(&ex);
+    if !yes && !ui::confirm(&format!("Reset {rel} to its original files? Your version will be kept in a backup"))? {
+        anstream::println!("Nothing changed.");
+        return Ok(ExitCode::from(1));
+    }
+    let backup = pristine::reset(&app.course, &ex)?;
+    app.record(&ex.name, false)?;
+    anstream::println!(
+        "{} {rel} is back to its original files.\nYour version is in {}",
+        paint(GREEN, "✓"),
+        paint(CYAN, &backup.display().to_string())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Runs every exercise; returns the outcomes in course order after updating the done set.
+pub fn check_all_outcomes(app: &mut App, jobs: usize, services: &mut Services) -> Result<Vec<Outcome>> {
+    let exercises: Vec<ExerciseInfo> = app.course.manifest.exercises.clone();
+    for ex in &exercises {
+        app.course.ensure_exercise_present(ex)?;
+    }
+    let refs: Vec<&ExerciseInfo> = exercises.iter().collect();
+    let workspace = app.course.workspace_dir();
+    let status = ui::StatusLine::stderr();
+    let sink = |line: &str| status.cargo_line(line);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = refs.len();
+    let outcomes = run_many(
+        &refs,
+        services,
+        jobs,
+        &Options {
+            workspace: &workspace,
+            target_dir: None,
+            cancel: None,
+            on_progress: Some(&sink),
+        },
+        |o| {
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            status.set(&format!("Testing {n}/{total}: {}", o.exercise));
+        },
+    )?;
+    status.clear();
+    for o in &outcomes {
+        if o.verdict != Verdict::ServicesUnavailable {
+            app.state.done.retain(|n| n != &o.exercise);
+            if o.verdict.passed() {
+                app.state.done.insert(o.exercise.clone());
+            }
+        }
+    }
+    if app.state.is_done(&app.current().name) {
+        if let Some(next) = app.state.next_pending(&app.course.manifest, app.state.current) {
+            app.state.current = next;
+        }
+    }
+    app.save()?;
+    Ok(outcomes)
+}
+
+pub fn print_check_all_summary(app: &App, outcomes: &[Outcome]) {
+    for o in outcomes {
+        let (mark, what) = match o.verdict {
+            Verdict::Passed => (paint(GREEN, "✓"), String::new()),
+            Verdict::CompileError => (paint(RED, "✗"), "does not compile".into()),
+            Verdict::TestsFailed => (
+                paint(RED, "✗"),
+                format!("{} test(s) failing", o.count(crate::runner::TestStatus::Failed)),
+            ),
+            Verdict::TimedOut => (paint(RED, "✗"), format!("timed out after {} s", o.timeout_secs)),
+            Verdict::NoTests => (paint(RED, "✗"), "has no tests".into()),
+            Verdict::ServicesUnavailable => (paint(ui::YELLOW, "!"), o.details.clone()),
+            Verdict::Cancelled => (paint(ui::YELLOW, "…"), "cancelled".into()),
+        };
+        anstream::println!("{mark} {:<32} {what}", o.exercise);
+    }
+    anstream::println!(
+        "\n{} of {} exercises done. {}",
+        app.done_count(),
+        app.total(),
+        if app.all_done() {
+            String::new()
+        } else {
+            format!("Next up: {}", paint(BOLD, &app.current().name))
+        }
+    );
+}
+
+fn check_all(mut app: App, jobs: Option<usize>) -> Result<ExitCode> {
+    let outcomes = check_all_outcomes(&mut app, jobs.unwrap_or_else(default_jobs), &mut Services::default())?;
+    print_check_all_summary(&app, &outcomes);
+    Ok(if outcomes.iter().all(|o| o.verdict.passed()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+const COURSE_GITIGNORE: &str = "# build output and your progress (state, backups) stay local\ntarget/\n.backlings/\n";
+
+fn init(dir: PathBuf) -> Result<ExitCode> {
+    if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        bail!(
+            "{} already exists and is not empty; choose another folder: `exercise init DIR`",
+            dir.display()
+        );
+    }
+    write_course(&dir)?;
+    anstream::println!(
+        "{} The course is in {}.\n\nStart it with:\n  cd {} && exercise",
+        paint(GREEN, "✓"),
+        paint(BOLD, &dir.display().to_string()),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_course(dir: &Path) -> Result<()> {
+    for (rel, contents) in embedded::all_files() {
+        let dest = dir.join(&rel);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&dest, contents).with_context(|| format!("cannot write {}", dest.display()))?;
+    }
+    std::fs::write(dir.join(".gitignore"), COURSE_GITIGNORE)
+        .with_context(|| format!("cannot write {}", dir.join(".gitignore").display()))?;
+    Ok(())
+}

@@ -1,0 +1,284 @@
+//! `info.toml`: the course manifest, the single source of truth for what the course contains and in
+//! which order. Parsing is strict (unknown keys are errors) so that a typo in a key never silently
+//! changes how an exercise is run.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+pub const MANIFEST_FILE: &str = "info.toml";
+pub const SUPPORTED_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    Postgres,
+    Redis,
+}
+
+impl Service {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::Postgres => "postgres",
+            Service::Redis => "redis",
+        }
+    }
+
+    /// The environment variable through which an exercise receives this service.
+    pub fn env_var(self) -> &'static str {
+        match self {
+            Service::Postgres => "DATABASE_URL",
+            Service::Redis => "REDIS_URL",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub welcome_message: String,
+    pub final_message: String,
+    #[serde(default)]
+    pub topics: Vec<Topic>,
+    #[serde(default)]
+    pub exercises: Vec<ExerciseInfo>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topic {
+    /// Identifier used by exercises (`topic = "..."`).
+    pub name: String,
+    /// Human title shown in the progress line and the list.
+    pub title: String,
+    /// Folder under `exercises/` (and `solutions/`).
+    pub dir: String,
+}
+
+fn default_timeout() -> u64 {
+    60
+}
+fn default_points() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExerciseInfo {
+    /// Unique, `[a-z0-9_]`; also the Cargo package name.
+    pub name: String,
+    pub topic: String,
+    /// Path relative to `exercises/` (and `solutions/`).
+    pub dir: String,
+    pub hint: String,
+    #[serde(default)]
+    pub services: Vec<Service>,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+    #[serde(default = "default_points")]
+    pub points: u32,
+    /// For exercises whose shipped code legitimately passes (e.g. a reading exercise).
+    #[serde(default)]
+    pub skip_check_unsolved: bool,
+}
+
+impl Manifest {
+    /// Parses and validates a manifest. `path` is only used in messages.
+    pub fn parse(text: &str, path: &str) -> Result<Manifest, ManifestError> {
+        let manifest: Manifest = toml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map(|span| line_column(text, span.start))
+                .unwrap_or((1, 1));
+            ManifestError::Parse {
+                path: path.to_owned(),
+                line,
+                column,
+                message: e.message().trim().replace('\n', " "),
+            }
+        })?;
+        manifest.validate(path)?;
+        Ok(manifest)
+    }
+
+    pub fn load(course_root: &Path) -> Result<Manifest, ManifestError> {
+        let path = course_root.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| ManifestError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Manifest::parse(&text, &path.display().to_string())
+    }
+
+    fn validate(&self, path: &str) -> Result<(), ManifestError> {
+        let invalid = |message: String| ManifestError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        if self.format_version != SUPPORTED_FORMAT_VERSION {
+            return Err(invalid(format!(
+                "format_version {} is not supported by this `exercise` (it reads version {SUPPORTED_FORMAT_VERSION}); update the binary",
+                self.format_version
+            )));
+        }
+        let mut topics = HashSet::new();
+        for topic in &self.topics {
+            if !is_valid_name(&topic.name) {
+                return Err(invalid(format!(
+                    "topic name `{}` must be non-empty and use only a-z, 0-9 and _",
+                    topic.name
+                )));
+            }
+            if !topics.insert(topic.name.as_str()) {
+                return Err(invalid(format!("topic `{}` is listed twice", topic.name)));
+            }
+            check_relative(&topic.dir).map_err(|m| invalid(format!("topic `{}`: dir {m}", topic.name)))?;
+        }
+        let mut names = HashSet::new();
+        let mut dirs = HashSet::new();
+        for ex in &self.exercises {
+            if !is_valid_name(&ex.name) {
+                return Err(invalid(format!(
+                    "exercise name `{}` must be non-empty and use only a-z, 0-9 and _",
+                    ex.name
+                )));
+            }
+            if !names.insert(ex.name.as_str()) {
+                return Err(invalid(format!("exercise `{}` is listed twice", ex.name)));
+            }
+            if !topics.contains(ex.topic.as_str()) {
+                return Err(invalid(format!(
+                    "exercise `{}` names topic `{}`, which is not in [[topics]]",
+                    ex.name, ex.topic
+                )));
+            }
+            check_relative(&ex.dir).map_err(|m| invalid(format!("exercise `{}`: dir {m}", ex.name)))?;
+            if !dirs.insert(ex.dir.as_str()) {
+                return Err(invalid(format!("exercise `{}`: dir `{}` is used twice", ex.name, ex.dir)));
+            }
+            if ex.timeout_secs == 0 {
+                return Err(invalid(format!("exercise `{}`: timeout_secs must be at least 1", ex.name)));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn exercise(&self, name: &str) -> Option<&ExerciseInfo> {
+        self.exercises.iter().find(|e| e.name == name)
+    }
+
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.exercises.iter().position(|e| e.name == name)
+    }
+
+    pub fn topic(&self, name: &str) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.name == name)
+    }
+}
+
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Course paths must stay inside the course: no absolute paths, no `..`.
+fn check_relative(dir: &str) -> Result<(), String> {
+    let p = Path::new(dir);
+    if dir.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if p.is_absolute()
+        || p
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return Err(format!("`{dir}` must be a relative path without `..`"));
+    }
+    Ok(())
+}
+
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"
+format_version = 1
+welcome_message = "hi"
+final_message = "bye"
+[[topics]]
+name = "t"
+title = "T"
+dir = "01_t"
+[[exercises]]
+name = "a1"
+topic = "t"
+dir = "01_t/01_a1"
+hint = "h"
+"#;
+
+    #[test]
+    fn defaults_apply() {
+        let m = Manifest::parse(OK, "info.toml").unwrap();
+        let e = &m.exercises[0];
+        assert_eq!(e.timeout_secs, 60);
+        assert_eq!(e.points, 1);
+        assert!(!e.skip_check_unsolved);
+        assert!(e.services.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_reports_line_and_column() {
+        let text = OK.replace("hint = \"h\"", "hint = \"h\"\nhitn = 3");
+        let err = Manifest::parse(&text, "info.toml").unwrap_err().to_string();
+        assert!(err.starts_with("info.toml:14:1: unknown field `hitn`"), "{err}");
+    }
+
+    #[test]
+    fn rejects_dotdot_and_bad_names_and_unknown_topics() {
+        for (from, to) in [
+            ("dir = \"01_t/01_a1\"", "dir = \"../x\""),
+            ("name = \"a1\"", "name = \"A-1\""),
+            ("topic = \"t\"", "topic = \"nope\""),
+            ("format_version = 1", "format_version = 2"),
+        ] {
+            let text = OK.replace(from, to);
+            assert!(Manifest::parse(&text, "info.toml").is_err(), "{to} accepted");
+        }
+    }
+
+    #[test]
+    fn unknown_service_is_an_error() {
+        let text = OK.replace("hint = \"h\"", "hint = \"h\"\nservices = [\"mysql\"]");
+        let err = Manifest::parse(&text, "info.toml").unwrap_err().to_string();
+        assert!(err.contains("mysql"), "{err}");
+    }
+}

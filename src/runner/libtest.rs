@@ -1,0 +1,165 @@
+//! Reads libtest's human output (stable Rust has no machine format for it) into per-test results,
+//! keeping for each failure only what teaches: where it panicked and the assertion message.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TestStatus {
+    Passed,
+    Failed,
+    Ignored,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TestCase {
+    pub name: String,
+    pub status: TestStatus,
+    /// For failures: the panic message (and anything the test printed), cleaned of libtest noise.
+    pub message: Option<String>,
+    /// For failures: `file:line:col` of the panic.
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Report {
+    pub tests: Vec<TestCase>,
+    /// libtest printed its closing `test result:` line, i.e. the binary did not crash.
+    pub finished: bool,
+}
+
+pub fn parse(stdout: &str) -> Report {
+    let mut report = Report::default();
+    let mut blocks: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut in_block: Option<(String, Vec<&str>)> = None;
+
+    for line in stdout.lines() {
+        if let Some(rest) = line.strip_prefix("---- ") {
+            if let Some(name) = rest.strip_suffix(" stdout ----") {
+                if let Some(b) = in_block.take() {
+                    blocks.push(b);
+                }
+                in_block = Some((name.to_owned(), Vec::new()));
+                continue;
+            }
+        }
+        if let Some(block) = in_block.as_mut() {
+            // The second "failures:" heading lists names only: the blocks are over.
+            if line == "failures:" {
+                if let Some(b) = in_block.take() {
+                    blocks.push(b);
+                }
+            } else {
+                block.1.push(line);
+            }
+            continue;
+        }
+        if line.starts_with("test result: ") {
+            report.finished = true;
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("test ") {
+            let (name, status) = if let Some(n) = rest.strip_suffix(" ... ok") {
+                (n, TestStatus::Passed)
+            } else if let Some(n) = rest.strip_suffix(" ... FAILED") {
+                (n, TestStatus::Failed)
+            } else if let Some(idx) = rest.find(" ... ignored") {
+                (&rest[..idx], TestStatus::Ignored)
+            } else {
+                continue;
+            };
+            report.tests.push(TestCase {
+                name: name.to_owned(),
+                status,
+                message: None,
+                location: None,
+            });
+        }
+    }
+    if let Some(b) = in_block.take() {
+        blocks.push(b);
+    }
+    for (name, lines) in blocks {
+        let (message, location) = clean_failure(&lines);
+        if let Some(t) = report.tests.iter_mut().find(|t| t.name == name) {
+            t.message = Some(message);
+            t.location = location;
+        }
+    }
+    report
+}
+
+fn clean_failure(lines: &[&str]) -> (String, Option<String>) {
+    let mut location = None;
+    let mut kept = Vec::new();
+    for line in lines {
+        if line.starts_with("note: run with `RUST_BACKTRACE=") {
+            continue;
+        }
+        // `thread 'name' panicked at f.rs:1:2:` (newer Rust adds ` (tid)` after the name).
+        if line.starts_with("thread '") {
+            if let Some((_, at)) = line.split_once(" panicked at ") {
+                location = Some(at.trim_end_matches(':').to_owned());
+                continue;
+            }
+        }
+        kept.push(*line);
+    }
+    let text = kept.join("\n").trim().to_owned();
+    (text, location)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "
+running 3 tests
+test ok_one ... ok
+test bad::two ... FAILED
+test slow ... ignored, needs a database
+
+failures:
+
+---- bad::two stdout ----
+debug line the test printed
+
+thread 'bad::two' (7002) panicked at tests/checks.rs:12:5:
+assertion `left == right` failed: a missing role defaults to \"member\"
+  left: \"\"
+ right: \"member\"
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+
+
+failures:
+    bad::two
+
+test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.00s
+";
+
+    #[test]
+    fn parses_statuses_and_failure_messages() {
+        let r = parse(SAMPLE);
+        assert!(r.finished);
+        let st: Vec<_> = r.tests.iter().map(|t| (t.name.as_str(), t.status)).collect();
+        assert_eq!(
+            st,
+            [
+                ("ok_one", TestStatus::Passed),
+                ("bad::two", TestStatus::Failed),
+                ("slow", TestStatus::Ignored)
+            ]
+        );
+        let bad = &r.tests[1];
+        assert_eq!(bad.location.as_deref(), Some("tests/checks.rs:12:5"));
+        let msg = bad.message.as_deref().unwrap();
+        assert!(msg.starts_with("debug line the test printed"));
+        assert!(msg.contains("defaults to \"member\""));
+        assert!(!msg.contains("RUST_BACKTRACE"));
+    }
+
+    #[test]
+    fn crash_is_not_finished() {
+        let r = parse("running 1 test\ntest a ... ");
+        assert!(!r.finished);
+        assert!(r.tests.is_empty());
+    }
+}

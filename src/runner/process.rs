@@ -1,0 +1,219 @@
+//! Spawning a child in its own process group with a deadline, a cancel flag and capped output.
+//!
+//! Learner code is untrusted in the mild sense: it may loop forever, deadlock, spawn children or
+//! print without end. Killing the whole group covers the children; capping covers the printing.
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Shared flag that aborts a running child (watch mode cancels a run when the file changes again).
+#[derive(Clone, Default, Debug)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Status(ExitStatus),
+    TimedOut,
+    Cancelled,
+}
+
+#[derive(Debug)]
+pub struct Captured {
+    pub exit: Exit,
+    pub stdout: String,
+    pub stderr: String,
+    /// Some output was dropped because it exceeded the cap.
+    pub truncated: bool,
+}
+
+pub struct Limits {
+    pub deadline: Option<Instant>,
+    /// Bytes kept per stream; the rest is read and discarded so the child never blocks.
+    pub output_cap: usize,
+}
+
+/// Called with each line the child writes to stderr, as it comes (cargo's "Compiling …" lines).
+pub type LineSink<'a> = &'a (dyn Fn(&str) + Sync);
+
+/// Runs `cmd` to completion (or deadline, or cancellation) and returns what it printed.
+pub fn run(cmd: Command, limits: &Limits, cancel: Option<&Cancel>) -> std::io::Result<Captured> {
+    run_with_progress(cmd, limits, cancel, None)
+}
+
+pub fn run_with_progress(
+    mut cmd: Command,
+    limits: &Limits,
+    cancel: Option<&Cancel>,
+    on_stderr_line: Option<LineSink<'_>>,
+) -> std::io::Result<Captured> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = cmd.spawn()?;
+    let pid = child.id() as libc::pid_t;
+    let cap = limits.output_cap;
+    let stdout_pipe = child.stdout.take();
+    let stderr_pipe = child.stderr.take();
+    thread::scope(|scope| {
+        let stdout = stdout_pipe.map(|s| scope.spawn(move || read_capped(s, cap, None)));
+        let stderr = stderr_pipe.map(|s| scope.spawn(move || read_capped(s, cap, on_stderr_line)));
+        let exit = wait(child, pid, limits, cancel)?;
+        let (out, out_trunc) = stdout.map_or((Vec::new(), false), |h| h.join().unwrap_or_default());
+        let (err, err_trunc) = stderr.map_or((Vec::new(), false), |h| h.join().unwrap_or_default());
+        Ok(Captured {
+            exit,
+            stdout: String::from_utf8_lossy(&out).into_owned(),
+            stderr: String::from_utf8_lossy(&err).into_owned(),
+            truncated: out_trunc || err_trunc,
+        })
+    })
+}
+
+fn wait(
+    mut child: std::process::Child,
+    pid: libc::pid_t,
+    limits: &Limits,
+    cancel: Option<&Cancel>,
+) -> std::io::Result<Exit> {
+
+    // wait() blocks, so it runs on its own thread; this thread watches the clock and the flag.
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    let exit = loop {
+        let tick = Duration::from_millis(20);
+        let wait = match limits.deadline {
+            Some(d) => d.saturating_duration_since(Instant::now()).min(tick),
+            None => tick,
+        };
+        match rx.recv_timeout(wait) {
+            Ok(status) => break Exit::Status(status?),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(std::io::Error::other("lost the child process"));
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if cancel.is_some_and(Cancel::is_cancelled) {
+            kill_group(pid);
+            let _ = rx.recv();
+            break Exit::Cancelled;
+        }
+        if limits.deadline.is_some_and(|d| Instant::now() >= d) {
+            kill_group(pid);
+            let _ = rx.recv();
+            break Exit::TimedOut;
+        }
+    };
+    // Children the child left behind (a test that spawned a server, say) would keep the pipes
+    // open and the readers blocked; the group is ours, so end it.
+    kill_group(pid);
+    Ok(exit)
+}
+
+fn kill_group(pid: libc::pid_t) {
+    // SAFETY: killpg only sends a signal; a stale group id is reported as ESRCH and ignored.
+    unsafe {
+        libc::killpg(pid, libc::SIGKILL);
+    }
+}
+
+fn read_capped(mut r: impl Read, cap: usize, on_line: Option<LineSink<'_>>) -> (Vec<u8>, bool) {
+    let mut kept = Vec::new();
+    let mut buf = [0u8; 8192];
+    let mut truncated = false;
+    let mut line = Vec::new();
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if let Some(sink) = on_line {
+                    for &b in &buf[..n] {
+                        if b == b'\n' || b == b'\r' {
+                            if !line.is_empty() {
+                                sink(&String::from_utf8_lossy(&line));
+                                line.clear();
+                            }
+                        } else if line.len() < 4096 {
+                            line.push(b);
+                        }
+                    }
+                }
+                let room = cap.saturating_sub(kept.len());
+                if n > room {
+                    truncated = true;
+                }
+                kept.extend_from_slice(&buf[..n.min(room)]);
+            }
+        }
+    }
+    (kept, truncated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(script);
+        c
+    }
+
+    #[test]
+    fn timeout_kills_the_whole_group() {
+        let started = Instant::now();
+        let limits = Limits {
+            deadline: Some(Instant::now() + Duration::from_millis(300)),
+            output_cap: 1024,
+        };
+        // The grandchild holds stdout open; without the group kill this would hang.
+        let out = run(sh("sleep 30 & sleep 30"), &limits, None).unwrap();
+        assert_eq!(out.exit, Exit::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn output_is_capped() {
+        let limits = Limits {
+            deadline: None,
+            output_cap: 1000,
+        };
+        let out = run(sh("yes | head -c 100000"), &limits, None).unwrap();
+        assert!(out.truncated);
+        assert_eq!(out.stdout.len(), 1000);
+        assert!(matches!(out.exit, Exit::Status(s) if s.success()));
+    }
+
+    #[test]
+    fn cancel_stops_the_child() {
+        let cancel = Cancel::default();
+        let c2 = cancel.clone();
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(100));
+            c2.cancel();
+        });
+        let limits = Limits {
+            deadline: None,
+            output_cap: 10,
+        };
+        let out = run(sh("sleep 30"), &limits, Some(&cancel)).unwrap();
+        assert_eq!(out.exit, Exit::Cancelled);
+    }
+}

@@ -18,13 +18,17 @@ impl App {
     pub fn open(course_flag: Option<&Path>) -> Result<App> {
         let course = Course::open(course_flag)?;
         if course.manifest.exercises.is_empty() {
-            anyhow::bail!("{}: the course lists no exercises", course.root.join("info.toml").display());
+            anyhow::bail!(
+                "{}: the course lists no exercises",
+                course.root.join("info.toml").display()
+            );
         }
         let state = State::load(&course.state_dir(), &course.manifest)?;
         if state.fresh {
             // Before the learner's first edit: the only moment a foreign course's files are
             // known to be pristine.
-            pristine::ensure_snapshot(&course).context("cannot snapshot the course for `exercise reset`")?;
+            pristine::ensure_snapshot(&course)
+                .context("cannot snapshot the course for `exercise reset`")?;
         }
         Ok(App { course, state })
     }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::report::Format;
 use crate::ui::ColorWhen;
 
 /// backlings: a hands-on course in backend development with Rust.
@@ -62,9 +63,31 @@ pub enum Command {
     },
     /// Write the course into DIR (default: ./backlings), for a binary installed with `cargo install`
     Init { dir: Option<PathBuf> },
+    /// Prove the course is sound: manifest, shipped exercises fail, solutions pass and are clean,
+    /// mutants are rejected (for course authors and CI)
+    Verify {
+        #[command(flatten)]
+        report: ReportArgs,
+        /// How many exercises to test at once (default: the number of cores)
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Skip the rustfmt and clippy checks of the solutions
+        #[arg(long)]
+        skip_style: bool,
+    },
     /// Tools for course authors
     #[command(subcommand)]
     Dev(DevCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Report format: a human summary, JSON (exercism results.json v3 shape) or JUnit XML
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout (a short summary still goes to stdout)
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, clap::Args)]

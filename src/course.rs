@@ -95,9 +95,14 @@ impl Course {
         match self.manifest.exercise(name) {
             Some(ex) => Ok(ex),
             None => {
-                let suggestion = closest(name, self.manifest.exercises.iter().map(|e| e.name.as_str()));
+                let suggestion = closest(
+                    name,
+                    self.manifest.exercises.iter().map(|e| e.name.as_str()),
+                );
                 match suggestion {
-                    Some(s) => bail!("no exercise named `{name}` (did you mean `{s}`? `exercise list` shows them all)"),
+                    Some(s) => bail!(
+                        "no exercise named `{name}` (did you mean `{s}`? `exercise list` shows them all)"
+                    ),
                     None => bail!("no exercise named `{name}` (`exercise list` shows them all)"),
                 }
             }
@@ -157,7 +162,10 @@ mod tests {
     #[test]
     fn suggests_close_names_only() {
         let names = ["serde_json", "tokio_basics", "errors"];
-        assert_eq!(super::closest("serde_jsn", names.into_iter()), Some("serde_json"));
+        assert_eq!(
+            super::closest("serde_jsn", names.into_iter()),
+            Some("serde_json")
+        );
         assert_eq!(super::closest("zzzzzzzzz", names.into_iter()), None);
     }
 }

@@ -60,11 +60,21 @@ pub fn list(mut app: App, json: bool) -> Result<ExitCode> {
 
 fn print_table(app: &App) {
     let m = &app.course.manifest;
-    let name_w = m.exercises.iter().map(|e| e.name.len()).max().unwrap_or(4).max(4);
+    let name_w = m
+        .exercises
+        .iter()
+        .map(|e| e.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     anstream::println!("    {:<7} {:<name_w$} PATH", "STATUS", "NAME");
     for (i, ex) in m.exercises.iter().enumerate() {
         let marker = if i == app.state.current { ">" } else { " " };
-        let status = if app.state.is_done(&ex.name) { "done" } else { "pending" };
+        let status = if app.state.is_done(&ex.name) {
+            "done"
+        } else {
+            "pending"
+        };
         anstream::println!(
             "{marker} {:>2} {status:<7} {:<name_w$} {}",
             i + 1,
@@ -123,7 +133,8 @@ impl Drop for TerminalGuard {
 /// The interactive list; also opened from watch mode with `l`.
 pub fn interactive(app: &mut App) -> Result<ListExit> {
     let _guard = TerminalGuard::enter()?;
-    let mut term = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))?;
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))?;
     let mut ui = ListUi {
         filter: Filter::All,
         search: String::new(),
@@ -132,7 +143,11 @@ pub fn interactive(app: &mut App) -> Result<ListExit> {
         message: None,
     };
     let rows = visible(app, &ui);
-    ui.table.select(rows.iter().position(|&i| i == app.state.current).or(Some(0)));
+    ui.table.select(
+        rows.iter()
+            .position(|&i| i == app.state.current)
+            .or(Some(0)),
+    );
     loop {
         let rows = visible(app, &ui);
         if let Some(sel) = ui.table.selected() {
@@ -247,8 +262,12 @@ fn visible(app: &App, ui: &ListUi) -> Vec<usize> {
 }
 
 fn draw(f: &mut ratatui::Frame, app: &App, ui: &mut ListUi, rows: &[usize]) {
-    let [header, body, footer] = Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(2)])
-        .areas(f.area());
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(2),
+    ])
+    .areas(f.area());
     let filter = match ui.filter {
         Filter::All => "all",
         Filter::Pending => "pending",
@@ -259,7 +278,11 @@ fn draw(f: &mut ratatui::Frame, app: &App, ui: &mut ListUi, rows: &[usize]) {
             "backlings — {}/{} done · showing {filter}{}",
             app.done_count(),
             app.total(),
-            if ui.search.is_empty() { String::new() } else { format!(" matching \"{}\"", ui.search) }
+            if ui.search.is_empty() {
+                String::new()
+            } else {
+                format!(" matching \"{}\"", ui.search)
+            }
         ))
         .style(Style::new().add_modifier(Modifier::BOLD)),
         header,
@@ -269,7 +292,11 @@ fn draw(f: &mut ratatui::Frame, app: &App, ui: &mut ListUi, rows: &[usize]) {
         let done = app.state.is_done(&ex.name);
         let marker = if i == app.state.current { ">" } else { " " };
         let status = if done { "done" } else { "pending" };
-        let style = if done { Style::new().fg(Color::Green) } else { Style::new().fg(Color::Yellow) };
+        let style = if done {
+            Style::new().fg(Color::Green)
+        } else {
+            Style::new().fg(Color::Yellow)
+        };
         Row::new(vec![
             marker.to_string(),
             format!("{}", i + 1),
@@ -289,7 +316,10 @@ fn draw(f: &mut ratatui::Frame, app: &App, ui: &mut ListUi, rows: &[usize]) {
             Constraint::Percentage(60),
         ],
     )
-    .header(Row::new(vec!["", "#", "STATUS", "NAME", "TOPIC"]).style(Style::new().add_modifier(Modifier::BOLD)))
+    .header(
+        Row::new(vec!["", "#", "STATUS", "NAME", "TOPIC"])
+            .style(Style::new().add_modifier(Modifier::BOLD)),
+    )
     .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
     .block(Block::bordered());
     f.render_stateful_widget(table, body, &mut ui.table);

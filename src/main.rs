@@ -9,10 +9,12 @@ mod embedded;
 mod list;
 mod manifest;
 mod pristine;
+mod report;
 mod runner;
 mod services;
 mod state;
 mod ui;
+mod verify;
 mod watch;
 
 use std::process::ExitCode;

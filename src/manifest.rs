@@ -152,7 +152,8 @@ impl Manifest {
             if !topics.insert(topic.name.as_str()) {
                 return Err(invalid(format!("topic `{}` is listed twice", topic.name)));
             }
-            check_relative(&topic.dir).map_err(|m| invalid(format!("topic `{}`: dir {m}", topic.name)))?;
+            check_relative(&topic.dir)
+                .map_err(|m| invalid(format!("topic `{}`: dir {m}", topic.name)))?;
         }
         let mut names = HashSet::new();
         let mut dirs = HashSet::new();
@@ -172,12 +173,19 @@ impl Manifest {
                     ex.name, ex.topic
                 )));
             }
-            check_relative(&ex.dir).map_err(|m| invalid(format!("exercise `{}`: dir {m}", ex.name)))?;
+            check_relative(&ex.dir)
+                .map_err(|m| invalid(format!("exercise `{}`: dir {m}", ex.name)))?;
             if !dirs.insert(ex.dir.as_str()) {
-                return Err(invalid(format!("exercise `{}`: dir `{}` is used twice", ex.name, ex.dir)));
+                return Err(invalid(format!(
+                    "exercise `{}`: dir `{}` is used twice",
+                    ex.name, ex.dir
+                )));
             }
             if ex.timeout_secs == 0 {
-                return Err(invalid(format!("exercise `{}`: timeout_secs must be at least 1", ex.name)));
+                return Err(invalid(format!(
+                    "exercise `{}`: timeout_secs must be at least 1",
+                    ex.name
+                )));
             }
         }
         Ok(())
@@ -210,8 +218,7 @@ fn check_relative(dir: &str) -> Result<(), String> {
         return Err("must not be empty".into());
     }
     if p.is_absolute()
-        || p
-            .components()
+        || p.components()
             .any(|c| !matches!(c, std::path::Component::Normal(_)))
     {
         return Err(format!("`{dir}` must be a relative path without `..`"));
@@ -259,7 +266,10 @@ hint = "h"
     fn unknown_key_reports_line_and_column() {
         let text = OK.replace("hint = \"h\"", "hint = \"h\"\nhitn = 3");
         let err = Manifest::parse(&text, "info.toml").unwrap_err().to_string();
-        assert!(err.starts_with("info.toml:14:1: unknown field `hitn`"), "{err}");
+        assert!(
+            err.starts_with("info.toml:14:1: unknown field `hitn`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -271,7 +281,10 @@ hint = "h"
             ("format_version = 1", "format_version = 2"),
         ] {
             let text = OK.replace(from, to);
-            assert!(Manifest::parse(&text, "info.toml").is_err(), "{to} accepted");
+            assert!(
+                Manifest::parse(&text, "info.toml").is_err(),
+                "{to} accepted"
+            );
         }
     }
 

@@ -81,8 +81,13 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         if kind.is_dir() {
             copy_tree(&entry.path(), &dest)?;
         } else if kind.is_file() {
-            fs::copy(entry.path(), &dest)
-                .with_context(|| format!("cannot copy {} to {}", entry.path().display(), dest.display()))?;
+            fs::copy(entry.path(), &dest).with_context(|| {
+                format!(
+                    "cannot copy {} to {}",
+                    entry.path().display(),
+                    dest.display()
+                )
+            })?;
         }
     }
     Ok(())

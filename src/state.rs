@@ -23,9 +23,15 @@ pub enum StateError {
     )]
     Corrupt { path: String, reason: String },
     #[error("cannot write {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -62,7 +68,12 @@ impl State {
                     reason: "not UTF-8".into(),
                 });
             }
-            Err(source) => return Err(StateError::Read { path: shown, source }),
+            Err(source) => {
+                return Err(StateError::Read {
+                    path: shown,
+                    source,
+                });
+            }
         };
         let Some(text) = text else {
             return Ok(State {
@@ -79,7 +90,10 @@ impl State {
         if file.tool != TOOL || file.format != FORMAT {
             return Err(StateError::Corrupt {
                 path: shown,
-                reason: format!("written by `{}` format {}, expected `{TOOL}` format {FORMAT}", file.tool, file.format),
+                reason: format!(
+                    "written by `{}` format {}, expected `{TOOL}` format {FORMAT}",
+                    file.tool, file.format
+                ),
             });
         }
         let done: BTreeSet<String> = file
@@ -90,7 +104,12 @@ impl State {
         let current = file
             .current
             .and_then(|n| manifest.index_of(&n))
-            .or_else(|| manifest.exercises.iter().position(|e| !done.contains(&e.name)))
+            .or_else(|| {
+                manifest
+                    .exercises
+                    .iter()
+                    .position(|e| !done.contains(&e.name))
+            })
             .unwrap_or(0);
         Ok(State {
             path,
@@ -186,7 +205,10 @@ hint = "h"
         s.done.insert("a".into());
         s.save(&m).unwrap();
         let again = State::load(dir.path(), &m).unwrap();
-        assert_eq!((again.current, again.done.clone(), again.fresh), (1, s.done.clone(), false));
+        assert_eq!(
+            (again.current, again.done.clone(), again.fresh),
+            (1, s.done.clone(), false)
+        );
 
         std::fs::write(
             dir.path().join(STATE_FILE),
@@ -202,7 +224,10 @@ hint = "h"
     fn corrupt_and_foreign_files_are_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
         let m = manifest();
-        for text in ["{not json", r#"{"tool":"rustlings","format":1,"current":null,"done":[]}"#] {
+        for text in [
+            "{not json",
+            r#"{"tool":"rustlings","format":1,"current":null,"done":[]}"#,
+        ] {
             std::fs::write(dir.path().join(STATE_FILE), text).unwrap();
             let err = State::load(dir.path(), &m).unwrap_err().to_string();
             assert!(err.contains("unreadable as backlings progress"), "{err}");

@@ -60,7 +60,12 @@ pub fn timestamp() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}-{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// A progress bar like `[#####>-----] 5/20`.
@@ -78,7 +83,10 @@ pub fn progress_bar(done: usize, total: usize, width: usize) -> String {
         });
     }
     bar.push(']');
-    format!("{} {done}/{total}", paint(if done == total { GREEN } else { BOLD }, &bar))
+    format!(
+        "{} {done}/{total}",
+        paint(if done == total { GREEN } else { BOLD }, &bar)
+    )
 }
 
 const MAX_FAILURES_SHOWN: usize = 4;
@@ -95,11 +103,20 @@ pub fn render_outcome(o: &Outcome) -> String {
             o.count(TestStatus::Passed),
             o.duration.as_secs_f64()
         ),
-        Verdict::CompileError => writeln!(s, "{} {name} does not compile yet:\n\n{}", paint(RED, "✗"), o.details.trim_end()),
+        Verdict::CompileError => writeln!(
+            s,
+            "{} {name} does not compile yet:\n\n{}",
+            paint(RED, "✗"),
+            o.details.trim_end()
+        ),
         Verdict::TestsFailed => {
             let failed = o.count(TestStatus::Failed);
             let total = failed + o.count(TestStatus::Passed);
-            let _ = writeln!(s, "{} {name}: {failed} of {total} tests failed\n", paint(RED, "✗"));
+            let _ = writeln!(
+                s,
+                "{} {name}: {failed} of {total} tests failed\n",
+                paint(RED, "✗")
+            );
             // libtest reports in completion order; sort for a stable screen, and show the first
             // few in full so the footer stays on screen.
             let mut failures: Vec<_> = o.failed_tests().collect();
@@ -169,7 +186,9 @@ impl StatusLine {
         if !self.enabled {
             return;
         }
-        let width = crossterm::terminal::size().map_or(80, |(w, _)| w as usize).saturating_sub(1);
+        let width = crossterm::terminal::size()
+            .map_or(80, |(w, _)| w as usize)
+            .saturating_sub(1);
         let text: String = text.chars().take(width).collect();
         let _guard = self.lock.lock();
         use std::io::Write;
@@ -182,7 +201,10 @@ impl StatusLine {
     pub fn cargo_line(&self, line: &str) {
         let plain = strip_ansi(line);
         let plain = plain.trim();
-        if plain.starts_with("Compiling") || plain.starts_with("Building") || plain.starts_with("Blocking") {
+        if plain.starts_with("Compiling")
+            || plain.starts_with("Building")
+            || plain.starts_with("Blocking")
+        {
             self.set(&format!("⏳ {plain}"));
         }
     }

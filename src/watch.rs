@@ -37,13 +37,17 @@ enum Msg {
     Changed,
     /// A cargo progress line from the running build.
     Progress(String),
-    RunDone { id: u64, result: Result<Outcome, String> },
+    RunDone {
+        id: u64,
+        result: Result<Outcome, String>,
+    },
     /// stdin closed (non-terminal input).
     InputClosed,
 }
 
 pub fn watch(app: App, args: &WatchArgs) -> Result<ExitCode> {
-    let interactive = !args.events && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let interactive =
+        !args.events && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let (tx, rx) = mpsc::channel();
     let input = if interactive {
         Input::terminal(tx.clone())?
@@ -95,7 +99,10 @@ struct Watch {
 impl Watch {
     fn event_loop(&mut self, rx: &Receiver<Msg>, input: &Input) -> Result<ExitCode> {
         if self.app.state.fresh {
-            self.out.say(&format!("{}\n", self.app.course.manifest.welcome_message.trim_end()));
+            self.out.say(&format!(
+                "{}\n",
+                self.app.course.manifest.welcome_message.trim_end()
+            ));
             self.app.save()?;
         }
         self.out.event(json!({"event": "start", "exercise": self.app.current().name, "done": self.app.done_count(), "total": self.app.total()}));
@@ -130,14 +137,21 @@ impl Watch {
                         'n' => self.next()?,
                         'h' => {
                             let ex = self.app.current();
-                            self.out.event(json!({"event": "hint", "exercise": ex.name, "hint": ex.hint}));
-                            self.out.say(&format!("\n{}\n{}\n", paint(BOLD, "Hint:"), ex.hint.trim_end()));
+                            self.out.event(
+                                json!({"event": "hint", "exercise": ex.name, "hint": ex.hint}),
+                            );
+                            self.out.say(&format!(
+                                "\n{}\n{}\n",
+                                paint(BOLD, "Hint:"),
+                                ex.hint.trim_end()
+                            ));
                         }
                         'r' => self.start_run()?,
                         'x' => {
                             self.confirm_reset = true;
                             let rel = self.app.course.exercise_rel(self.app.current());
-                            self.out.event(json!({"event": "confirm", "question": "reset"}));
+                            self.out
+                                .event(json!({"event": "confirm", "question": "reset"}));
                             self.out.say(&format!(
                                 "\nReset {rel} to its original files? Your version will be kept in a backup. y/N\n"
                             ));
@@ -160,7 +174,9 @@ impl Watch {
     /// Watches the current exercise's folder and runs it.
     fn switch_to_current(&mut self) -> Result<()> {
         let dir = self.app.course.exercise_dir(self.app.current());
-        self.app.course.ensure_exercise_present(self.app.current())?;
+        self.app
+            .course
+            .ensure_exercise_present(self.app.current())?;
         self.watcher = None; // stop watching the previous exercise first
         self.watcher = Some(watch_dir(&dir, self.poll, self.tx.clone())?);
         self.last = None;
@@ -175,10 +191,14 @@ impl Watch {
         self.next_id += 1;
         let id = self.next_id;
         let cancel = Cancel::default();
-        self.run = Some(RunHandle { id, cancel: cancel.clone() });
+        self.run = Some(RunHandle {
+            id,
+            cancel: cancel.clone(),
+        });
         self.out.event(json!({"event": "run", "exercise": ex.name}));
         self.out.clear();
-        self.out.say(&format!("Running {}…\n", paint(BOLD, &ex.name)));
+        self.out
+            .say(&format!("Running {}…\n", paint(BOLD, &ex.name)));
         self.out.say(&self.footer());
         let workspace = self.app.course.workspace_dir();
         let tx = self.tx.clone();
@@ -233,7 +253,10 @@ impl Watch {
         self.show_last();
         if self.app.all_done() {
             self.out.event(json!({"event": "finished"}));
-            self.out.say(&format!("\n{}\n", self.app.course.manifest.final_message.trim_end()));
+            self.out.say(&format!(
+                "\n{}\n",
+                self.app.course.manifest.final_message.trim_end()
+            ));
         }
         Ok(())
     }
@@ -257,33 +280,61 @@ impl Watch {
 
     fn footer(&self) -> String {
         let ex = self.app.current();
-        let state = if self.app.state.is_done(&ex.name) { paint(GREEN, "done") } else { paint(ui::YELLOW, "pending") };
+        let state = if self.app.state.is_done(&ex.name) {
+            paint(GREEN, "done")
+        } else {
+            paint(ui::YELLOW, "pending")
+        };
         format!(
             "\n{}  {} · {}\nCurrent: {} ({state})\n{}\n",
             ui::progress_bar(self.app.done_count(), self.app.total(), 30),
             self.app.course.topic_title(ex),
-            paint(DIM, &format!("exercise {} of {}", self.app.state.current + 1, self.app.total())),
-            paint(CYAN, &format!("{}/src/lib.rs", self.app.course.exercise_rel(ex))),
-            paint(DIM, "n next · h hint · l list · r re-run · x reset · c check all · q quit")
+            paint(
+                DIM,
+                &format!(
+                    "exercise {} of {}",
+                    self.app.state.current + 1,
+                    self.app.total()
+                )
+            ),
+            paint(
+                CYAN,
+                &format!("{}/src/lib.rs", self.app.course.exercise_rel(ex))
+            ),
+            paint(
+                DIM,
+                "n next · h hint · l list · r re-run · x reset · c check all · q quit"
+            )
         )
     }
 
     fn next(&mut self) -> Result<()> {
         let current = self.app.current().name.clone();
         if !self.app.state.is_done(&current) {
-            self.out.event(json!({"event": "error", "message": "current exercise not done"}));
-            self.out.say(&format!("\n{current} is not done yet: make its tests pass first (h shows a hint).\n"));
+            self.out
+                .event(json!({"event": "error", "message": "current exercise not done"}));
+            self.out.say(&format!(
+                "\n{current} is not done yet: make its tests pass first (h shows a hint).\n"
+            ));
             return Ok(());
         }
-        match self.app.state.next_pending(&self.app.course.manifest, self.app.state.current) {
+        match self
+            .app
+            .state
+            .next_pending(&self.app.course.manifest, self.app.state.current)
+        {
             Some(next) => {
                 self.app.set_current(next)?;
-                self.out.event(json!({"event": "current", "exercise": self.app.current().name}));
+                self.out
+                    .event(json!({"event": "current", "exercise": self.app.current().name}));
                 self.switch_to_current()
             }
             None => {
                 self.out.event(json!({"event": "finished"}));
-                self.out.say(&format!("\n{}\n", self.app.course.manifest.final_message.trim_end()));
+                self.out.say(&format!(
+                    "\n{}\n",
+                    self.app.course.manifest.final_message.trim_end()
+                ));
                 Ok(())
             }
         }
@@ -293,15 +344,18 @@ impl Watch {
         let ex = self.app.current().clone();
         let backup = pristine::reset(&self.app.course, &ex)?;
         self.app.record(&ex.name, false)?;
-        self.out.event(json!({"event": "reset", "exercise": ex.name, "backup": backup}));
-        self.out.say(&format!("Reset. Your version is in {}\n", backup.display()));
+        self.out
+            .event(json!({"event": "reset", "exercise": ex.name, "backup": backup}));
+        self.out
+            .say(&format!("Reset. Your version is in {}\n", backup.display()));
         // The file watcher sees the restored files and starts a run.
         Ok(())
     }
 
     fn open_list(&mut self, input: &Input) -> Result<()> {
         if !matches!(self.out, Out::Human { interactive: true }) {
-            self.out.say("The interactive list needs a terminal; `exercise list` prints a table.\n");
+            self.out
+                .say("The interactive list needs a terminal; `exercise list` prints a table.\n");
             return Ok(());
         }
         let before = self.app.state.current;
@@ -325,10 +379,17 @@ impl Watch {
         self.out.say("Checking every exercise…\n");
         let before = self.app.state.current;
         let outcomes = {
-            let mut services = self.services.lock().map_err(|_| anyhow::anyhow!("services layer poisoned"))?;
+            let mut services = self
+                .services
+                .lock()
+                .map_err(|_| anyhow::anyhow!("services layer poisoned"))?;
             // The raw terminal would garble the summary's line endings.
             let _cooked = Cooked::new(matches!(self.out, Out::Human { interactive: true }));
-            let outcomes = commands::check_all_outcomes(&mut self.app, commands::default_jobs(), &mut services)?;
+            let outcomes = commands::check_all_outcomes(
+                &mut self.app,
+                commands::default_jobs(),
+                &mut services,
+            )?;
             if !matches!(self.out, Out::Events) {
                 commands::print_check_all_summary(&self.app, &outcomes);
             }
@@ -338,7 +399,8 @@ impl Watch {
         self.out.event(json!({"event": "check_all", "passed": passed, "total": outcomes.len(), "done": self.app.done_count()}));
         self.out.say(&self.footer());
         if self.app.state.current != before {
-            self.out.event(json!({"event": "current", "exercise": self.app.current().name}));
+            self.out
+                .event(json!({"event": "current", "exercise": self.app.current().name}));
             self.switch_to_current()?;
         }
         Ok(())
@@ -369,7 +431,9 @@ impl Out {
 
     fn status(&self, line: &str) {
         if let Out::Human { interactive: true } = self {
-            let width = terminal::size().map_or(80, |(w, _)| w as usize).saturating_sub(1);
+            let width = terminal::size()
+                .map_or(80, |(w, _)| w as usize)
+                .saturating_sub(1);
             let line: String = line.chars().take(width).collect();
             print!("\r\x1b[2K{line}");
             let _ = std::io::stdout().flush();
@@ -504,7 +568,9 @@ impl Input {
                 if !event::poll(Duration::from_millis(50)).unwrap_or(false) {
                     continue;
                 }
-                let Ok(Event::Key(key)) = event::read() else { continue };
+                let Ok(Event::Key(key)) = event::read() else {
+                    continue;
+                };
                 if key.kind != KeyEventKind::Press {
                     continue;
                 }

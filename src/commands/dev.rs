@@ -18,11 +18,25 @@ pub fn new_exercise(course: &Course, name: &str, topic: &str) -> Result<ExitCode
         bail!("an exercise named `{name}` already exists");
     }
     let Some(topic_info) = course.manifest.topic(topic) else {
-        let known: Vec<&str> = course.manifest.topics.iter().map(|t| t.name.as_str()).collect();
-        bail!("no topic `{topic}` in info.toml (topics: {})", known.join(", "));
+        let known: Vec<&str> = course
+            .manifest
+            .topics
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        bail!(
+            "no topic `{topic}` in info.toml (topics: {})",
+            known.join(", ")
+        );
     };
     let topic_dir = course.workspace_dir().join(&topic_info.dir);
-    let number = course.manifest.exercises.iter().filter(|e| e.topic == topic).count() + 1;
+    let number = course
+        .manifest
+        .exercises
+        .iter()
+        .filter(|e| e.topic == topic)
+        .count()
+        + 1;
     let rel_dir = format!("{}/{number:02}_{name}", topic_info.dir);
     let ex_dir = course.root.join(EXERCISES_DIR).join(&rel_dir);
     if ex_dir.exists() {
@@ -39,7 +53,10 @@ pub fn new_exercise(course: &Course, name: &str, topic: &str) -> Result<ExitCode
 
     fs::create_dir_all(&topic_dir)?;
     let files = [
-        (ex_dir.join("Cargo.toml"), cargo_toml(name)),
+        (
+            ex_dir.join("Cargo.toml"),
+            cargo_toml(name, workspace_has_support(course)),
+        ),
         (ex_dir.join("README.md"), readme(name)),
         (ex_dir.join("src/lib.rs"), LIB_RS.to_owned()),
         (ex_dir.join("tests/checks.rs"), checks_rs(name)),
@@ -50,9 +67,16 @@ pub fn new_exercise(course: &Course, name: &str, topic: &str) -> Result<ExitCode
         fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))?;
     }
     crate::state::write_atomically(&manifest_path, new_text.as_bytes())?;
-    anstream::println!("{} created {}", paint(GREEN, "✓"), paint(BOLD, &format!("{EXERCISES_DIR}/{rel_dir}")));
+    anstream::println!(
+        "{} created {}",
+        paint(GREEN, "✓"),
+        paint(BOLD, &format!("{EXERCISES_DIR}/{rel_dir}"))
+    );
     for (path, _) in &files {
-        anstream::println!("  {}", path.strip_prefix(&course.root).unwrap_or(path).display());
+        anstream::println!(
+            "  {}",
+            path.strip_prefix(&course.root).unwrap_or(path).display()
+        );
     }
     anstream::println!("  {MANIFEST_FILE} (new [[exercises]] entry: write its hint)");
     anstream::println!("See docs/authoring.md for what makes a good lesson, test and mutant.");
@@ -61,7 +85,13 @@ pub fn new_exercise(course: &Course, name: &str, topic: &str) -> Result<ExitCode
 
 /// Inserts the entry after the topic's last exercise (curriculum order), keeping the rest of the
 /// file (comments, formatting) untouched.
-fn insert_exercise_entry(text: &str, manifest: &Manifest, topic: &str, name: &str, dir: &str) -> String {
+fn insert_exercise_entry(
+    text: &str,
+    manifest: &Manifest,
+    topic: &str,
+    name: &str,
+    dir: &str,
+) -> String {
     let entry = format!(
         "[[exercises]]\nname = \"{name}\"\ntopic = \"{topic}\"\ndir = \"{dir}\"\nhint = \"\"\"\nTODO: a hint that points at the concept, not at the answer.\n\"\"\"\n\n"
     );
@@ -70,9 +100,20 @@ fn insert_exercise_entry(text: &str, manifest: &Manifest, topic: &str, name: &st
         Some(i) => i + 1,
         // A topic with no exercises yet goes after the exercises of the topics before it.
         None => {
-            let topic_pos = manifest.topics.iter().position(|t| t.name == topic).unwrap_or(0);
-            let earlier: Vec<&str> = manifest.topics[..topic_pos].iter().map(|t| t.name.as_str()).collect();
-            manifest.exercises.iter().rposition(|e| earlier.contains(&e.topic.as_str())).map_or(0, |i| i + 1)
+            let topic_pos = manifest
+                .topics
+                .iter()
+                .position(|t| t.name == topic)
+                .unwrap_or(0);
+            let earlier: Vec<&str> = manifest.topics[..topic_pos]
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect();
+            manifest
+                .exercises
+                .iter()
+                .rposition(|e| earlier.contains(&e.topic.as_str()))
+                .map_or(0, |i| i + 1)
         }
     };
     let headers: Vec<usize> = text
@@ -83,16 +124,47 @@ fn insert_exercise_entry(text: &str, manifest: &Manifest, topic: &str, name: &st
     match headers.get(insert_before) {
         Some(&at) => format!("{}{entry}{}", &text[..at], &text[at..]),
         None => {
-            let sep = if text.ends_with("\n\n") { "" } else if text.ends_with('\n') { "\n" } else { "\n\n" };
+            let sep = if text.ends_with("\n\n") {
+                ""
+            } else if text.ends_with('\n') {
+                "\n"
+            } else {
+                "\n\n"
+            };
             format!("{text}{sep}{}", entry.trim_end_matches('\n')) + "\n"
         }
     }
 }
 
-fn cargo_toml(name: &str) -> String {
-    format!(
-        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n\n[dev-dependencies]\nbacklings-support = {{ workspace = true }}\n"
-    )
+/// Whether the exercises workspace has the support crate (the backlings course does; a small
+/// course of an author's own may not).
+fn workspace_has_support(course: &Course) -> bool {
+    let text = fs::read_to_string(course.workspace_dir().join("Cargo.toml")).unwrap_or_default();
+    toml::from_str::<toml::Table>(&text)
+        .ok()
+        .and_then(|t| {
+            t.get("workspace")?
+                .get("dependencies")?
+                .get(SUPPORT_CRATE)
+                .cloned()
+        })
+        .is_some()
+}
+
+const SUPPORT_CRATE: &str = "backlings-support";
+
+fn cargo_toml(name: &str, with_support: bool) -> String {
+    let mut text = format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n"
+    );
+    if with_support {
+        // Every exercise depends on the support crate: it pins one feature set for all
+        // dependencies, so switching exercises never rebuilds one.
+        text.push_str(&format!(
+            "\n[dev-dependencies]\n{SUPPORT_CRATE} = {{ workspace = true }}\n"
+        ));
+    }
+    text
 }
 
 fn readme(name: &str) -> String {

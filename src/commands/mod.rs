@@ -28,7 +28,27 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Reset { name, yes } => reset(App::open(course)?, &name, yes),
         Command::CheckAll { jobs } => check_all(App::open(course)?, jobs),
         Command::Init { dir } => init(dir.unwrap_or_else(|| PathBuf::from("backlings"))),
-        Command::Dev(DevCommand::New { name, topic }) => dev::new_exercise(&Course::open(course)?, &name, &topic),
+        Command::Verify {
+            report,
+            jobs,
+            skip_style,
+        } => {
+            let course = Course::open(course)?;
+            let opts = crate::verify::VerifyOptions {
+                jobs: jobs.unwrap_or_else(default_jobs),
+                skip_style,
+            };
+            let result = crate::verify::verify(&course, &opts, &mut Services::default())?;
+            crate::report::write(&result, report.format, report.output.as_deref())?;
+            Ok(if result.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Dev(DevCommand::New { name, topic }) => {
+            dev::new_exercise(&Course::open(course)?, &name, &topic)
+        }
     }
 }
 
@@ -40,7 +60,11 @@ fn exercise_or_current<'a>(app: &'a App, name: Option<&str>) -> Result<&'a Exerc
 }
 
 /// Runs one exercise with a one-line build progress on stderr, and records the verdict.
-pub fn run_and_record(app: &mut App, ex: &ExerciseInfo, services: &mut Services) -> Result<Outcome> {
+pub fn run_and_record(
+    app: &mut App,
+    ex: &ExerciseInfo,
+    services: &mut Services,
+) -> Result<Outcome> {
     app.course.ensure_exercise_present(ex)?;
     let status = ui::StatusLine::stderr();
     let workspace = app.course.workspace_dir();
@@ -79,14 +103,23 @@ fn run(mut app: App, name: Option<&str>) -> Result<ExitCode> {
 
 fn hint(app: &App, name: Option<&str>) -> Result<ExitCode> {
     let ex = exercise_or_current(app, name)?;
-    anstream::println!("{} {}\n\n{}", paint(BOLD, "Hint for"), paint(BOLD, &ex.name), ex.hint.trim_end());
+    anstream::println!(
+        "{} {}\n\n{}",
+        paint(BOLD, "Hint for"),
+        paint(BOLD, &ex.name),
+        ex.hint.trim_end()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 fn reset(mut app: App, name: &str, yes: bool) -> Result<ExitCode> {
     let ex = app.course.exercise(name)?.clone();
     let rel = app.course.exercise_rel(&ex);
-    if !yes && !ui::confirm(&format!("Reset {rel} to its original files? Your version will be kept in a backup"))? {
+    if !yes
+        && !ui::confirm(&format!(
+            "Reset {rel} to its original files? Your version will be kept in a backup"
+        ))?
+    {
         anstream::println!("Nothing changed.");
         return Ok(ExitCode::from(1));
     }
@@ -105,7 +138,11 @@ pub fn default_jobs() -> usize {
 }
 
 /// Runs every exercise; returns the outcomes in course order after updating the done set.
-pub fn check_all_outcomes(app: &mut App, jobs: usize, services: &mut Services) -> Result<Vec<Outcome>> {
+pub fn check_all_outcomes(
+    app: &mut App,
+    jobs: usize,
+    services: &mut Services,
+) -> Result<Vec<Outcome>> {
     let exercises: Vec<ExerciseInfo> = app.course.manifest.exercises.clone();
     for ex in &exercises {
         app.course.ensure_exercise_present(ex)?;
@@ -141,7 +178,10 @@ pub fn check_all_outcomes(app: &mut App, jobs: usize, services: &mut Services) -
         }
     }
     if app.state.is_done(&app.current().name) {
-        if let Some(next) = app.state.next_pending(&app.course.manifest, app.state.current) {
+        if let Some(next) = app
+            .state
+            .next_pending(&app.course.manifest, app.state.current)
+        {
             app.state.current = next;
         }
     }
@@ -156,9 +196,15 @@ pub fn print_check_all_summary(app: &App, outcomes: &[Outcome]) {
             Verdict::CompileError => (paint(RED, "✗"), "does not compile".into()),
             Verdict::TestsFailed => (
                 paint(RED, "✗"),
-                format!("{} test(s) failing", o.count(crate::runner::TestStatus::Failed)),
+                format!(
+                    "{} test(s) failing",
+                    o.count(crate::runner::TestStatus::Failed)
+                ),
             ),
-            Verdict::TimedOut => (paint(RED, "✗"), format!("timed out after {} s", o.timeout_secs)),
+            Verdict::TimedOut => (
+                paint(RED, "✗"),
+                format!("timed out after {} s", o.timeout_secs),
+            ),
             Verdict::NoTests => (paint(RED, "✗"), "has no tests".into()),
             Verdict::ServicesUnavailable => (paint(ui::YELLOW, "!"), o.details.clone()),
             Verdict::Cancelled => (paint(ui::YELLOW, "…"), "cancelled".into()),
@@ -178,7 +224,11 @@ pub fn print_check_all_summary(app: &App, outcomes: &[Outcome]) {
 }
 
 fn check_all(mut app: App, jobs: Option<usize>) -> Result<ExitCode> {
-    let outcomes = check_all_outcomes(&mut app, jobs.unwrap_or_else(default_jobs), &mut Services::default())?;
+    let outcomes = check_all_outcomes(
+        &mut app,
+        jobs.unwrap_or_else(default_jobs),
+        &mut Services::default(),
+    )?;
     print_check_all_summary(&app, &outcomes);
     Ok(if outcomes.iter().all(|o| o.verdict.passed()) {
         ExitCode::SUCCESS
@@ -187,10 +237,15 @@ fn check_all(mut app: App, jobs: Option<usize>) -> Result<ExitCode> {
     })
 }
 
-const COURSE_GITIGNORE: &str = "# build output and your progress (state, backups) stay local\ntarget/\n.backlings/\n";
+const COURSE_GITIGNORE: &str =
+    "# build output and your progress (state, backups) stay local\ntarget/\n.backlings/\n";
 
 fn init(dir: PathBuf) -> Result<ExitCode> {
-    if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+    if dir.exists()
+        && std::fs::read_dir(&dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
         bail!(
             "{} already exists and is not empty; choose another folder: `exercise init DIR`",
             dir.display()
@@ -210,9 +265,11 @@ fn write_course(dir: &Path) -> Result<()> {
     for (rel, contents) in embedded::all_files() {
         let dest = dir.join(&rel);
         if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        std::fs::write(&dest, contents).with_context(|| format!("cannot write {}", dest.display()))?;
+        std::fs::write(&dest, contents)
+            .with_context(|| format!("cannot write {}", dest.display()))?;
     }
     std::fs::write(dir.join(".gitignore"), COURSE_GITIGNORE)
         .with_context(|| format!("cannot write {}", dir.join(".gitignore").display()))?;

@@ -43,7 +43,12 @@ pub fn run_many(
         match services.env_for(ex) {
             Ok(env) => envs.push(Some(env)),
             Err(e) => {
-                let o = Outcome::new(&ex.name, Verdict::ServicesUnavailable, e.to_string(), ex.timeout_secs);
+                let o = Outcome::new(
+                    &ex.name,
+                    Verdict::ServicesUnavailable,
+                    e.to_string(),
+                    ex.timeout_secs,
+                );
                 on_done(&o);
                 slots[i] = Some(o);
                 envs.push(None);
@@ -64,7 +69,11 @@ pub fn run_many(
             cancel: opts.cancel,
             on_progress: opts.on_progress,
         })?;
-        let queue = Mutex::new((0..exercises.len()).filter(|&i| slots[i].is_none()).collect::<Vec<_>>());
+        let queue = Mutex::new(
+            (0..exercises.len())
+                .filter(|&i| slots[i].is_none())
+                .collect::<Vec<_>>(),
+        );
         let results = Mutex::new(Vec::new());
         let first_error = Mutex::new(None);
         std::thread::scope(|scope| {
@@ -75,7 +84,13 @@ pub fn run_many(
                             break;
                         };
                         let ex = exercises[i];
-                        let outcome = test_one(ex, &built, envs[i].as_deref().unwrap_or(&[]), opts.cancel, built.cancelled);
+                        let outcome = test_one(
+                            ex,
+                            &built,
+                            envs[i].as_deref().unwrap_or(&[]),
+                            opts.cancel,
+                            built.cancelled,
+                        );
                         match outcome {
                             Ok(o) => {
                                 on_done(&o);
@@ -105,7 +120,9 @@ pub fn run_many(
         .into_iter()
         .zip(exercises)
         .map(|(o, ex)| {
-            o.unwrap_or_else(|| Outcome::new(&ex.name, Verdict::Cancelled, String::new(), ex.timeout_secs))
+            o.unwrap_or_else(|| {
+                Outcome::new(&ex.name, Verdict::Cancelled, String::new(), ex.timeout_secs)
+            })
         })
         .map(|mut o| {
             if o.duration == Duration::ZERO {
@@ -124,10 +141,20 @@ fn test_one(
     cancelled: bool,
 ) -> Result<Outcome> {
     if cancelled {
-        return Ok(Outcome::new(&ex.name, Verdict::Cancelled, String::new(), ex.timeout_secs));
+        return Ok(Outcome::new(
+            &ex.name,
+            Verdict::Cancelled,
+            String::new(),
+            ex.timeout_secs,
+        ));
     }
     if let Some(errors) = built.failure_of(&ex.name) {
-        return Ok(Outcome::new(&ex.name, Verdict::CompileError, errors, ex.timeout_secs));
+        return Ok(Outcome::new(
+            &ex.name,
+            Verdict::CompileError,
+            errors,
+            ex.timeout_secs,
+        ));
     }
     let binaries = built.binaries.get(&ex.name).map_or(&[][..], Vec::as_slice);
     run_tests(&TestRequest {

@@ -139,7 +139,11 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; 
     fn parses_statuses_and_failure_messages() {
         let r = parse(SAMPLE);
         assert!(r.finished);
-        let st: Vec<_> = r.tests.iter().map(|t| (t.name.as_str(), t.status)).collect();
+        let st: Vec<_> = r
+            .tests
+            .iter()
+            .map(|t| (t.name.as_str(), t.status))
+            .collect();
         assert_eq!(
             st,
             [

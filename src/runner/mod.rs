@@ -123,17 +123,25 @@ fn parse_build_messages(stdout: &str) -> BuildOutput {
                 let rendered = msg["message"]["rendered"].as_str().unwrap_or_default();
                 // The lib and its unit-test build report the same errors twice.
                 if seen.insert((package.clone(), rendered.to_owned())) {
-                    build.errors.entry(package).or_default().push(rendered.to_owned());
+                    build
+                        .errors
+                        .entry(package)
+                        .or_default()
+                        .push(rendered.to_owned());
                 }
             }
             (Some("compiler-artifact"), Some(package)) => {
-                let (Some(exe), true) = (msg["executable"].as_str(), msg["profile"]["test"] == true)
+                let (Some(exe), true) =
+                    (msg["executable"].as_str(), msg["profile"]["test"] == true)
                 else {
                     continue;
                 };
                 let kinds = &msg["target"]["kind"];
                 let target = msg["target"]["name"].as_str().unwrap_or("?");
-                let label = if kinds.as_array().is_some_and(|k| k.iter().any(|k| k == "test")) {
+                let label = if kinds
+                    .as_array()
+                    .is_some_and(|k| k.iter().any(|k| k == "test"))
+                {
                     format!("tests/{target}")
                 } else {
                     "src".to_owned()
@@ -156,7 +164,7 @@ fn parse_build_messages(stdout: &str) -> BuildOutput {
 }
 
 /// `path+file:///a/01_x#name@0.1.0` → `name`; `path+file:///a/name#0.1.0` → `name`.
-fn package_name(id: &str) -> String {
+pub fn package_name(id: &str) -> String {
     let (url, frag) = id.split_once('#').unwrap_or((id, ""));
     match frag.split_once('@') {
         Some((name, _)) => name.to_owned(),
@@ -328,7 +336,10 @@ mod tests {
 
     #[test]
     fn package_names_from_ids() {
-        assert_eq!(package_name("path+file:///a/01_x#serde_json_basics@0.1.0"), "serde_json_basics");
+        assert_eq!(
+            package_name("path+file:///a/01_x#serde_json_basics@0.1.0"),
+            "serde_json_basics"
+        );
         assert_eq!(package_name("path+file:///tmp/kg/b#0.1.0"), "b");
     }
 

@@ -91,7 +91,6 @@ fn wait(
     limits: &Limits,
     cancel: Option<&Cancel>,
 ) -> std::io::Result<Exit> {
-
     // wait() blocks, so it runs on its own thread; this thread watches the clock and the flag.
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {

@@ -12,7 +12,9 @@ use std::time::Duration;
 pub async fn within<T>(limit: Duration, what: &str, fut: impl Future<Output = T>) -> T {
     match tokio::time::timeout(limit, fut).await {
         Ok(v) => v,
-        Err(_) => panic!("{what} did not finish within {limit:?}: is something waiting forever (a lock held across .await, a channel nobody closes)?"),
+        Err(_) => panic!(
+            "{what} did not finish within {limit:?}: is something waiting forever (a lock held across .await, a channel nobody closes)?"
+        ),
     }
 }
 
@@ -52,6 +54,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     #[should_panic(expected = "did not finish")]
     async fn within_fails_slow_futures() {
-        within(Duration::from_secs(1), "sleeping", tokio::time::sleep(Duration::from_secs(5))).await;
+        within(
+            Duration::from_secs(1),
+            "sleeping",
+            tokio::time::sleep(Duration::from_secs(5)),
+        )
+        .await;
     }
 }

@@ -42,5 +42,7 @@ where
     R: FnOnce() -> F,
     F: Future<Output = u32>,
 {
-    todo!("select! between the primary and a sleep; if the sleep wins, select! between the primary and the replica")
+    todo!(
+        "select! between the primary and a sleep; if the sleep wins, select! between the primary and the replica"
+    )
 }

@@ -24,7 +24,11 @@ async fn dashboard_calls_run_concurrently() {
 async fn spawn_all_keeps_input_order() {
     let start = Instant::now();
     let answers = spawn_all(vec![ms(300), ms(100), ms(200), ms(50)]).await;
-    assert_eq!(answers, [0, 1, 2, 3], "answers must be in input order, not completion order");
+    assert_eq!(
+        answers,
+        [0, 1, 2, 3],
+        "answers must be in input order, not completion order"
+    );
     assert_eq!(
         start.elapsed(),
         ms(300),
@@ -45,11 +49,21 @@ async fn timeout_lets_fast_calls_through() {
 #[tokio::test(start_paused = true)]
 async fn timeout_cuts_slow_calls_at_the_limit() {
     let start = Instant::now();
-    assert_eq!(with_timeout(ms(100), call(ms(5_000), 7)).await, Err(TimedOut));
-    assert_eq!(start.elapsed(), ms(100), "give up exactly at the limit, don't wait for the call");
+    assert_eq!(
+        with_timeout(ms(100), call(ms(5_000), 7)).await,
+        Err(TimedOut)
+    );
+    assert_eq!(
+        start.elapsed(),
+        ms(100),
+        "give up exactly at the limit, don't wait for the call"
+    );
 }
 
-fn counted_replica(count: &Arc<AtomicUsize>, latency: Duration) -> impl FnOnce() -> std::pin::Pin<Box<dyn Future<Output = u32> + Send>> {
+fn counted_replica(
+    count: &Arc<AtomicUsize>,
+    latency: Duration,
+) -> impl FnOnce() -> std::pin::Pin<Box<dyn Future<Output = u32> + Send>> {
     let count = Arc::clone(count);
     move || {
         count.fetch_add(1, Ordering::SeqCst);
@@ -64,7 +78,11 @@ async fn fast_primary_never_starts_the_replica() {
     let got = hedged(call(ms(10), 1), counted_replica(&replicas, ms(1)), ms(50)).await;
     assert_eq!(got, ("primary", 1));
     assert_eq!(start.elapsed(), ms(10));
-    assert_eq!(replicas.load(Ordering::SeqCst), 0, "the replica must only be asked once `hedge_after` has passed");
+    assert_eq!(
+        replicas.load(Ordering::SeqCst),
+        0,
+        "the replica must only be asked once `hedge_after` has passed"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -73,7 +91,11 @@ async fn slow_primary_is_hedged() {
     let start = Instant::now();
     let got = hedged(call(ms(500), 1), counted_replica(&replicas, ms(30)), ms(50)).await;
     assert_eq!(got, ("replica", 2));
-    assert_eq!(start.elapsed(), ms(80), "the replica starts at 50 ms and answers 30 ms later");
+    assert_eq!(
+        start.elapsed(),
+        ms(80),
+        "the replica starts at 50 ms and answers 30 ms later"
+    );
     assert_eq!(replicas.load(Ordering::SeqCst), 1);
 }
 
@@ -82,6 +104,10 @@ async fn primary_can_still_win_after_hedging() {
     let replicas = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let got = hedged(call(ms(60), 1), counted_replica(&replicas, ms(100)), ms(50)).await;
-    assert_eq!(got, ("primary", 1), "after hedging, keep waiting for the primary too: whichever answers first wins");
+    assert_eq!(
+        got,
+        ("primary", 1),
+        "after hedging, keep waiting for the primary too: whichever answers first wins"
+    );
     assert_eq!(start.elapsed(), ms(60));
 }

@@ -11,7 +11,11 @@ fn no_hit_is_lost_under_contention() {
     hammer(8, 5_000, |t| counter.record(PATHS[t % 3]));
     // threads 0,3,6 → "/", 1,4,7 → "/login", 2,5 → "/api/items"
     assert_eq!(
-        (counter.get("/"), counter.get("/login"), counter.get("/api/items")),
+        (
+            counter.get("/"),
+            counter.get("/login"),
+            counter.get("/api/items")
+        ),
         (15_000, 15_000, 10_000),
         "hits were lost: read and write must happen under the same lock guard"
     );
@@ -24,7 +28,11 @@ fn clones_share_the_same_counts() {
     let b = a.clone();
     a.record("/x");
     b.record("/x");
-    assert_eq!(a.get("/x"), 2, "a clone must share the map (that is what the Arc is for)");
+    assert_eq!(
+        a.get("/x"),
+        2,
+        "a clone must share the map (that is what the Arc is for)"
+    );
 }
 
 #[test]
@@ -37,10 +45,18 @@ fn top_orders_by_count_then_name() {
     }
     assert_eq!(
         c.top(3),
-        vec![("/c".to_string(), 5), ("/a".to_string(), 3), ("/b".to_string(), 3)],
+        vec![
+            ("/c".to_string(), 5),
+            ("/a".to_string(), 3),
+            ("/b".to_string(), 3)
+        ],
         "most hits first; ties by path name"
     );
-    assert_eq!(c.top(10).len(), 4, "asking for more than there are returns them all");
+    assert_eq!(
+        c.top(10).len(),
+        4,
+        "asking for more than there are returns them all"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -63,12 +79,24 @@ async fn actor_counts_every_message() {
     })
     .await;
     assert_eq!(total, 10_000);
-    assert_eq!(handle.get("/api/items").await, 16 * 200, "tasks 2, 5, …, 47 record /api/items");
+    assert_eq!(
+        handle.get("/api/items").await,
+        16 * 200,
+        "tasks 2, 5, …, 47 record /api/items"
+    );
     drop(handle);
-    let map = within(Duration::from_secs(5), "the actor task after every handle was dropped", task)
-        .await
-        .unwrap();
-    assert_eq!(map["/"], 17 * 200, "the actor returns its final map when the channel closes");
+    let map = within(
+        Duration::from_secs(5),
+        "the actor task after every handle was dropped",
+        task,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        map["/"],
+        17 * 200,
+        "the actor returns its final map when the channel closes"
+    );
 }
 
 #[tokio::test]
@@ -76,6 +104,10 @@ async fn actor_answers_in_order() {
     let (handle, _task) = spawn_counter();
     handle.record("/a").await;
     handle.record("/a").await;
-    assert_eq!(handle.get("/a").await, 2, "a Get sent after two Records must see both");
+    assert_eq!(
+        handle.get("/a").await,
+        2,
+        "a Get sent after two Records must see both"
+    );
     assert_eq!(handle.get("/missing").await, 0);
 }

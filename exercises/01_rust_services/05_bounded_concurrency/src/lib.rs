@@ -10,7 +10,11 @@ pub enum BoundError {
 
 /// Runs `job(input)` for every input, at most `limit` at a time, and returns the outputs in
 /// input order. A free slot starts the next waiting job at once (no batching).
-pub async fn run_bounded<T, O, F, Fut>(inputs: Vec<T>, limit: usize, job: F) -> Result<Vec<O>, BoundError>
+pub async fn run_bounded<T, O, F, Fut>(
+    inputs: Vec<T>,
+    limit: usize,
+    job: F,
+) -> Result<Vec<O>, BoundError>
 where
     T: Send + 'static,
     O: Send + 'static,

@@ -36,13 +36,19 @@ async fn never_more_than_limit_and_results_in_order() {
     let max = gauge.max.load(Ordering::SeqCst);
     assert!(max <= 3, "{max} jobs ran at once; the limit is 3");
     assert_eq!(max, 3, "with 10 jobs waiting, all 3 slots should be in use");
-    assert_eq!(start.elapsed(), Duration::from_millis(400), "10 jobs of 100 ms, 3 at a time: 4 rounds");
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_millis(400),
+        "10 jobs of 100 ms, 3 at a time: 4 rounds"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn outputs_follow_input_order_not_completion_order() {
     let gauge = Arc::new(Gauge::default());
-    let out = run_bounded(vec![300, 10, 200, 20, 100], 5, job(&gauge)).await.unwrap();
+    let out = run_bounded(vec![300, 10, 200, 20, 100], 5, job(&gauge))
+        .await
+        .unwrap();
     assert_eq!(out, vec![3000, 100, 2000, 200, 1000]);
 }
 
@@ -50,7 +56,9 @@ async fn outputs_follow_input_order_not_completion_order() {
 async fn a_slow_job_does_not_idle_the_other_slots() {
     let gauge = Arc::new(Gauge::default());
     let start = Instant::now();
-    run_bounded(vec![500, 100, 100, 100, 100], 2, job(&gauge)).await.unwrap();
+    run_bounded(vec![500, 100, 100, 100, 100], 2, job(&gauge))
+        .await
+        .unwrap();
     assert_eq!(
         start.elapsed(),
         Duration::from_millis(500),
@@ -71,7 +79,14 @@ async fn limit_one_is_sequential() {
 #[tokio::test(start_paused = true)]
 async fn edge_cases() {
     let gauge = Arc::new(Gauge::default());
-    assert_eq!(run_bounded(vec![1, 2], 0, job(&gauge)).await, Err(BoundError::ZeroLimit));
+    assert_eq!(
+        run_bounded(vec![1, 2], 0, job(&gauge)).await,
+        Err(BoundError::ZeroLimit)
+    );
     assert_eq!(run_bounded(Vec::new(), 4, job(&gauge)).await, Ok(vec![]));
-    assert_eq!(run_bounded(vec![5, 5], 100, job(&gauge)).await, Ok(vec![50, 50]), "a limit above the job count is fine");
+    assert_eq!(
+        run_bounded(vec![5, 5], 100, job(&gauge)).await,
+        Ok(vec![50, 50]),
+        "a limit above the job count is fine"
+    );
 }

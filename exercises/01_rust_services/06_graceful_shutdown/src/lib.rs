@@ -65,7 +65,9 @@ impl Server {
     /// Begins shutdown: refuse new requests, wait for in-flight ones for at most `grace`, then
     /// cancel the rest and wait for them to notice. Returns as soon as everything is finished.
     pub async fn shutdown(&self, grace: Duration) -> ShutdownReport {
-        todo!("cancel `stopping`, close the tracker, wait with a timeout, then `hard_stop` if needed")
+        todo!(
+            "cancel `stopping`, close the tracker, wait with a timeout, then `hard_stop` if needed"
+        )
     }
 }
 

@@ -17,7 +17,14 @@ async fn in_flight_work_finishes_before_shutdown_returns() {
     }
     let start = Instant::now();
     let report = server.shutdown(ms(1_000)).await;
-    assert_eq!(report, ShutdownReport { completed: 3, aborted: 0 }, "every in-flight request should finish during the drain");
+    assert_eq!(
+        report,
+        ShutdownReport {
+            completed: 3,
+            aborted: 0
+        },
+        "every in-flight request should finish during the drain"
+    );
     assert_eq!(
         start.elapsed(),
         ms(300),
@@ -32,7 +39,11 @@ async fn new_work_is_refused_once_shutdown_begins() {
     let s = std::sync::Arc::clone(&server);
     let shutdown = tokio::spawn(async move { s.shutdown(ms(1_000)).await });
     tokio::time::sleep(ms(10)).await;
-    assert_eq!(server.handle(ms(1)), Err(ShuttingDown), "after shutdown has begun, handle() must refuse");
+    assert_eq!(
+        server.handle(ms(1)),
+        Err(ShuttingDown),
+        "after shutdown has begun, handle() must refuse"
+    );
     assert!(server.stopping().is_cancelled());
     let report = shutdown.await.unwrap();
     assert_eq!(report.completed, 1, "the refused request must not run");
@@ -45,15 +56,31 @@ async fn grace_period_bounds_the_drain() {
     server.handle(ms(60_000)).unwrap();
     let start = Instant::now();
     let report = server.shutdown(ms(1_000)).await;
-    assert_eq!(report, ShutdownReport { completed: 1, aborted: 1 });
-    assert_eq!(start.elapsed(), ms(1_000), "after the grace period, cancel what is left and return");
+    assert_eq!(
+        report,
+        ShutdownReport {
+            completed: 1,
+            aborted: 1
+        }
+    );
+    assert_eq!(
+        start.elapsed(),
+        ms(1_000),
+        "after the grace period, cancel what is left and return"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn idle_server_shuts_down_at_once() {
     let server = Server::new();
     let start = Instant::now();
-    assert_eq!(server.shutdown(ms(5_000)).await, ShutdownReport { completed: 0, aborted: 0 });
+    assert_eq!(
+        server.shutdown(ms(5_000)).await,
+        ShutdownReport {
+            completed: 0,
+            aborted: 0
+        }
+    );
     assert_eq!(start.elapsed(), Duration::ZERO);
 }
 
@@ -68,7 +95,9 @@ async fn accept_loop_stops_on_shutdown_even_while_waiting() {
     tokio::time::sleep(ms(10)).await;
     // `tx` is still open: the loop is parked in recv() and must notice the shutdown anyway.
     let report = server.shutdown(ms(1_000)).await;
-    let accepted = within(ms(100), "accept_loop after shutdown began", accepting).await.unwrap();
+    let accepted = within(ms(100), "accept_loop after shutdown began", accepting)
+        .await
+        .unwrap();
     assert_eq!(accepted, 2);
     assert_eq!(report.completed, 2);
     drop(tx);
@@ -80,5 +109,13 @@ async fn accept_loop_ends_when_the_listener_closes() {
     let (tx, rx) = mpsc::channel(8);
     tx.send(ms(5)).await.unwrap();
     drop(tx);
-    assert_eq!(within(ms(100), "accept_loop after the channel closed", accept_loop(&server, rx)).await, 1);
+    assert_eq!(
+        within(
+            ms(100),
+            "accept_loop after the channel closed",
+            accept_loop(&server, rx)
+        )
+        .await,
+        1
+    );
 }

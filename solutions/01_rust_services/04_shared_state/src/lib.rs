@@ -23,7 +23,12 @@ impl HitCounter {
     }
 
     pub fn get(&self, path: &str) -> u64 {
-        self.hits.lock().expect("lock poisoned").get(path).copied().unwrap_or(0)
+        self.hits
+            .lock()
+            .expect("lock poisoned")
+            .get(path)
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn top(&self, n: usize) -> Vec<(String, u64)> {
@@ -69,12 +74,18 @@ pub fn spawn_counter() -> (CounterHandle, JoinHandle<HashMap<String, u64>>) {
 
 impl CounterHandle {
     pub async fn record(&self, path: &str) {
-        self.tx.send(Command::Record(path.to_owned())).await.expect("counter actor stopped");
+        self.tx
+            .send(Command::Record(path.to_owned()))
+            .await
+            .expect("counter actor stopped");
     }
 
     pub async fn get(&self, path: &str) -> u64 {
         let (reply, answer) = oneshot::channel();
-        self.tx.send(Command::Get(path.to_owned(), reply)).await.expect("counter actor stopped");
+        self.tx
+            .send(Command::Get(path.to_owned(), reply))
+            .await
+            .expect("counter actor stopped");
         answer.await.expect("counter actor dropped the reply")
     }
 }

@@ -12,7 +12,11 @@ pub enum BoundError {
     ZeroLimit,
 }
 
-pub async fn run_bounded<T, O, F, Fut>(inputs: Vec<T>, limit: usize, job: F) -> Result<Vec<O>, BoundError>
+pub async fn run_bounded<T, O, F, Fut>(
+    inputs: Vec<T>,
+    limit: usize,
+    job: F,
+) -> Result<Vec<O>, BoundError>
 where
     T: Send + 'static,
     O: Send + 'static,
@@ -27,7 +31,10 @@ where
     let mut slots: Vec<Option<O>> = Vec::with_capacity(inputs.len());
     for (index, input) in inputs.into_iter().enumerate() {
         slots.push(None);
-        let permit = Arc::clone(&permits).acquire_owned().await.expect("semaphore is never closed");
+        let permit = Arc::clone(&permits)
+            .acquire_owned()
+            .await
+            .expect("semaphore is never closed");
         let fut = job(input);
         running.spawn(async move {
             let output = fut.await;
@@ -39,5 +46,8 @@ where
         let (index, output) = done.expect("job panicked");
         slots[index] = Some(output);
     }
-    Ok(slots.into_iter().map(|s| s.expect("every job reported")).collect())
+    Ok(slots
+        .into_iter()
+        .map(|s| s.expect("every job reported"))
+        .collect())
 }

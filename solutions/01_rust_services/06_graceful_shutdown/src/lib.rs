@@ -68,7 +68,10 @@ impl Server {
     pub async fn shutdown(&self, grace: Duration) -> ShutdownReport {
         self.stopping.cancel();
         self.tracker.close();
-        if tokio::time::timeout(grace, self.tracker.wait()).await.is_err() {
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
             self.hard_stop.cancel();
             self.tracker.wait().await;
         }

@@ -75,6 +75,23 @@ pub enum Command {
         #[arg(long)]
         skip_style: bool,
     },
+    /// Score a learner's course tree with the course's own tests (for instructors and autograding)
+    ///
+    /// Only each exercise's src/ is taken from the learner; tests and manifests come from the
+    /// course given with --course, or from the course built into this binary.
+    Grade {
+        /// The root of the learner's course (the folder with info.toml and exercises/)
+        #[arg(default_value = ".")]
+        learner_dir: PathBuf,
+        #[command(flatten)]
+        report: ReportArgs,
+        /// How many exercises to test at once (default: the number of cores)
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Exit 1 unless the learner scores at least N points (for autograding)
+        #[arg(long, value_name = "N")]
+        min_points: Option<u32>,
+    },
     /// Tools for course authors
     #[command(subcommand)]
     Dev(DevCommand),

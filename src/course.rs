@@ -64,11 +64,6 @@ impl Course {
         self.root.join(EXERCISES_DIR)
     }
 
-    pub fn target_dir(&self) -> PathBuf {
-        // CARGO_TARGET_DIR is honoured by cargo itself; artifacts are located from cargo's JSON
-        // output, so the runner does not need to know where they are.
-        self.workspace_dir().join("target")
-    }
 
     pub fn state_dir(&self) -> PathBuf {
         self.root.join(STATE_DIR)

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::{Context, Result};
+
 use include_dir::{Dir, DirEntry, include_dir};
 
 static COURSE: Dir<'static> = include_dir!("$OUT_DIR/course");
@@ -39,4 +41,16 @@ fn collect(dir: &Dir<'static>, out: &mut Vec<(PathBuf, &'static [u8])>) {
             DirEntry::File(f) => out.push((f.path().to_path_buf(), f.contents())),
         }
     }
+}
+
+/// Writes the whole embedded course into `dir`.
+pub fn write_to(dir: &Path) -> Result<()> {
+    for (rel, contents) in all_files() {
+        let dest = dir.join(&rel);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&dest, contents).with_context(|| format!("cannot write {}", dest.display()))?;
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod course;
 mod embedded;
+mod grade;
 mod list;
 mod manifest;
 mod pristine;

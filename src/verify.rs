@@ -204,9 +204,11 @@ fn verdict_words(o: &Outcome) -> String {
     }
 }
 
-/// The outcome as text for a report: what a learner would see, without colour.
+/// The outcome as text for a report: what a learner would see, without colour and without the
+/// headline (the report's message says it).
 pub fn outcome_text(o: &Outcome) -> String {
-    ui::strip_ansi(&ui::render_outcome(o))
+    let text = ui::strip_ansi(&ui::render_outcome(o));
+    text.split_once('\n').map_or(String::new(), |(_, rest)| rest.trim_start_matches('\n').to_owned())
 }
 
 fn run_round(

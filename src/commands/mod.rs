@@ -46,6 +46,33 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Grade {
+            learner_dir,
+            report,
+            jobs,
+            min_points,
+        } => {
+            // The pristine course is never discovered from the current folder: that could be
+            // the learner's own tree, tests and all.
+            let scratch = tempfile::tempdir()?;
+            let pristine = match course {
+                Some(dir) => Course::open(Some(dir))?,
+                None => {
+                    embedded::write_to(scratch.path())?;
+                    Course::open(Some(scratch.path()))?
+                }
+            };
+            let opts = crate::grade::GradeOptions {
+                jobs: jobs.unwrap_or_else(default_jobs),
+            };
+            let result = crate::grade::grade(&pristine, &learner_dir, &opts, &mut Services::default())?;
+            crate::report::write(&result, report.format, report.output.as_deref())?;
+            let points = result.points.unwrap_or(0);
+            Ok(match min_points {
+                Some(min) if points < min => ExitCode::from(1),
+                _ => ExitCode::SUCCESS,
+            })
+        }
         Command::Dev(DevCommand::New { name, topic }) => {
             dev::new_exercise(&Course::open(course)?, &name, &topic)
         }
@@ -262,15 +289,7 @@ fn init(dir: PathBuf) -> Result<ExitCode> {
 }
 
 fn write_course(dir: &Path) -> Result<()> {
-    for (rel, contents) in embedded::all_files() {
-        let dest = dir.join(&rel);
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        std::fs::write(&dest, contents)
-            .with_context(|| format!("cannot write {}", dest.display()))?;
-    }
+    embedded::write_to(dir)?;
     std::fs::write(dir.join(".gitignore"), COURSE_GITIGNORE)
         .with_context(|| format!("cannot write {}", dir.join(".gitignore").display()))?;
     Ok(())

@@ -90,6 +90,7 @@ pub fn parse(stdout: &str) -> Report {
 fn clean_failure(lines: &[&str]) -> (String, Option<String>) {
     let mut location = None;
     let mut kept = Vec::new();
+    let mut panics = 0;
     for line in lines {
         if line.starts_with("note: run with `RUST_BACKTRACE=") {
             continue;
@@ -97,13 +98,23 @@ fn clean_failure(lines: &[&str]) -> (String, Option<String>) {
         // `thread 'name' panicked at f.rs:1:2:` (newer Rust adds ` (tid)` after the name).
         if line.starts_with("thread '") {
             if let Some((_, at)) = line.split_once(" panicked at ") {
-                location = Some(at.trim_end_matches(':').to_owned());
+                panics += 1;
+                if panics == 1 {
+                    location = Some(at.trim_end_matches(':').to_owned());
+                }
                 continue;
             }
         }
-        kept.push(*line);
+        // After the first panic, other threads' panics (tasks spawned by the test) repeat the
+        // same story; the first one is the cause.
+        if panics <= 1 {
+            kept.push(*line);
+        }
     }
-    let text = kept.join("\n").trim().to_owned();
+    let mut text = kept.join("\n").trim().to_owned();
+    if panics > 1 {
+        text.push_str(&format!("\n(and {} more panics in other threads)", panics - 1));
+    }
     (text, location)
 }
 
@@ -158,6 +169,15 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; 
         assert!(msg.starts_with("debug line the test printed"));
         assert!(msg.contains("defaults to \"member\""));
         assert!(!msg.contains("RUST_BACKTRACE"));
+    }
+
+    #[test]
+    fn only_the_first_panic_is_kept() {
+        let out = "test t ... FAILED\n\nfailures:\n\n---- t stdout ----\n\nthread 'tokio-runtime-worker' (1) panicked at src/lib.rs:3:5:\nnot yet implemented\n\nthread 'tokio-runtime-worker' (2) panicked at src/lib.rs:3:5:\nnot yet implemented\n\nthread 't' (3) panicked at tests/a.rs:9:1:\ncalled `Result::unwrap()` on an `Err` value: JoinError\n\nfailures:\n    t\n\ntest result: FAILED. 0 passed; 1 failed\n";
+        let r = parse(out);
+        let t = &r.tests[0];
+        assert_eq!(t.location.as_deref(), Some("src/lib.rs:3:5"));
+        assert_eq!(t.message.as_deref(), Some("not yet implemented\n(and 2 more panics in other threads)"));
     }
 
     #[test]

@@ -97,6 +97,7 @@ pub fn build(req: &BuildRequest) -> Result<BuildOutput> {
     let limits = Limits {
         deadline: None,
         output_cap: BUILD_OUTPUT_CAP,
+        sandbox: false,
     };
     let out = process::run_with_progress(cmd, &limits, req.cancel, req.on_progress)
         .context("cannot run cargo; is the Rust toolchain installed and on PATH?")?;
@@ -273,6 +274,7 @@ pub fn run_tests(req: &TestRequest) -> Result<Outcome> {
         let limits = Limits {
             deadline: Some(deadline),
             output_cap: TEST_OUTPUT_CAP,
+            sandbox: true,
         };
         let out = process::run(cmd, &limits, req.cancel)
             .with_context(|| format!("cannot run the test binary {}", bin.path.display()))?;

@@ -45,6 +45,38 @@ pub struct Limits {
     pub deadline: Option<Instant>,
     /// Bytes kept per stream; the rest is read and discarded so the child never blocks.
     pub output_cap: usize,
+    /// Resource limits for untrusted code (test binaries): processes, file size, core dumps.
+    pub sandbox: bool,
+}
+
+/// Processes the child's user may have (a fork storm hits this instead of the machine). Root is
+/// exempt from RLIMIT_NPROC; there the process-group kill at the deadline is the backstop.
+const MAX_PROCESSES: libc::rlim_t = 4096;
+/// Largest file a test may write.
+const MAX_FILE_BYTES: libc::rlim_t = 1 << 30;
+
+fn apply_sandbox(cmd: &mut Command) {
+    // SAFETY: pre_exec runs in the forked child before exec; setrlimit is async-signal-safe and
+    // touches no memory shared with the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            for (resource, limit) in [
+                (libc::RLIMIT_NPROC, MAX_PROCESSES),
+                (libc::RLIMIT_FSIZE, MAX_FILE_BYTES),
+                (libc::RLIMIT_CORE, 0),
+            ] {
+                let mut current = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+                if libc::getrlimit(resource, &mut current) != 0 {
+                    continue;
+                }
+                // Never raise a limit, only lower it.
+                let cap = limit.min(current.rlim_max);
+                let wanted = libc::rlimit { rlim_cur: cap.min(current.rlim_cur), rlim_max: cap };
+                libc::setrlimit(resource, &wanted);
+            }
+            Ok(())
+        });
+    }
 }
 
 /// Called with each line the child writes to stderr, as it comes (cargo's "Compiling …" lines).
@@ -61,6 +93,9 @@ pub fn run_with_progress(
     cancel: Option<&Cancel>,
     on_stderr_line: Option<LineSink<'_>>,
 ) -> std::io::Result<Captured> {
+    if limits.sandbox {
+        apply_sandbox(&mut cmd);
+    }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -181,6 +216,7 @@ mod tests {
         let limits = Limits {
             deadline: Some(Instant::now() + Duration::from_millis(300)),
             output_cap: 1024,
+            sandbox: true,
         };
         // The grandchild holds stdout open; without the group kill this would hang.
         let out = run(sh("sleep 30 & sleep 30"), &limits, None).unwrap();
@@ -193,6 +229,7 @@ mod tests {
         let limits = Limits {
             deadline: None,
             output_cap: 1000,
+            sandbox: false,
         };
         let out = run(sh("yes | head -c 100000"), &limits, None).unwrap();
         assert!(out.truncated);
@@ -211,6 +248,7 @@ mod tests {
         let limits = Limits {
             deadline: None,
             output_cap: 10,
+            sandbox: false,
         };
         let out = run(sh("sleep 30"), &limits, Some(&cancel)).unwrap();
         assert_eq!(out.exit, Exit::Cancelled);

@@ -111,11 +111,40 @@ fn clean_failure(lines: &[&str]) -> (String, Option<String>) {
             kept.push(*line);
         }
     }
-    let mut text = kept.join("\n").trim().to_owned();
+    let mut text = shorten(&kept.join("\n"));
     if panics > 1 {
         text.push_str(&format!("\n(and {} more panics in other threads)", panics - 1));
     }
     (text, location)
+}
+
+/// A failure message stays readable whatever the test printed: at most the first and last
+/// `MESSAGE_LINES / 2` lines, each at most `LINE_CHARS` long.
+const MESSAGE_LINES: usize = 40;
+const LINE_CHARS: usize = 400;
+
+fn shorten(text: &str) -> String {
+    let lines: Vec<String> = text
+        .trim()
+        .lines()
+        .map(|l| {
+            if l.chars().count() > LINE_CHARS {
+                l.chars().take(LINE_CHARS).collect::<String>() + " …"
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    if lines.len() <= MESSAGE_LINES {
+        return lines.join("\n");
+    }
+    let half = MESSAGE_LINES / 2;
+    let cut = lines.len() - 2 * half;
+    format!(
+        "{}\n… [{cut} lines cut] …\n{}",
+        lines[..half].join("\n"),
+        lines[lines.len() - half..].join("\n")
+    )
 }
 
 #[cfg(test)]
@@ -178,6 +207,16 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; 
         let t = &r.tests[0];
         assert_eq!(t.location.as_deref(), Some("src/lib.rs:3:5"));
         assert_eq!(t.message.as_deref(), Some("not yet implemented\n(and 2 more panics in other threads)"));
+    }
+
+    #[test]
+    fn long_messages_keep_head_and_tail() {
+        let printed: Vec<String> = (0..1000).map(|i| format!("line {i}")).collect();
+        let short = shorten(&format!("{}\nthe assertion", printed.join("\n")));
+        assert!(short.lines().count() <= MESSAGE_LINES + 1);
+        assert!(short.starts_with("line 0\n"));
+        assert!(short.ends_with("the assertion"));
+        assert!(short.contains("lines cut"));
     }
 
     #[test]

@@ -285,9 +285,9 @@ pub fn run_tests(req: &TestRequest) -> Result<Outcome> {
         }));
         if out.truncated {
             outcome.notes.push(format!(
-                "{}: output was cut at {} KiB",
+                "{}: output was cut to its first and last {} KiB",
                 bin.label,
-                TEST_OUTPUT_CAP / 1024
+                TEST_OUTPUT_CAP / 2048
             ));
         }
         match out.exit {

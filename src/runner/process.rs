@@ -168,10 +168,14 @@ fn kill_group(pid: libc::pid_t) {
     }
 }
 
+/// Reads everything, keeping the first and the last `cap / 2` bytes: the head shows how a flood
+/// started, the tail keeps libtest's failure messages and closing summary.
 fn read_capped(mut r: impl Read, cap: usize, on_line: Option<LineSink<'_>>) -> (Vec<u8>, bool) {
-    let mut kept = Vec::new();
+    let half = cap / 2;
+    let mut head = Vec::new();
+    let mut tail: std::collections::VecDeque<u8> = std::collections::VecDeque::new();
+    let mut dropped = 0usize;
     let mut buf = [0u8; 8192];
-    let mut truncated = false;
     let mut line = Vec::new();
     loop {
         match r.read(&mut buf) {
@@ -189,15 +193,27 @@ fn read_capped(mut r: impl Read, cap: usize, on_line: Option<LineSink<'_>>) -> (
                         }
                     }
                 }
-                let room = cap.saturating_sub(kept.len());
-                if n > room {
-                    truncated = true;
+                let mut chunk = &buf[..n];
+                let room = half.saturating_sub(head.len());
+                if room > 0 {
+                    let take = room.min(chunk.len());
+                    head.extend_from_slice(&chunk[..take]);
+                    chunk = &chunk[take..];
                 }
-                kept.extend_from_slice(&buf[..n.min(room)]);
+                tail.extend(chunk);
+                if tail.len() > cap - half {
+                    let excess = tail.len() - (cap - half);
+                    tail.drain(..excess);
+                    dropped += excess;
+                }
             }
         }
     }
-    (kept, truncated)
+    if dropped > 0 {
+        head.extend_from_slice(format!("\n… [{dropped} bytes of output cut] …\n").as_bytes());
+    }
+    head.extend(tail);
+    (head, dropped > 0)
 }
 
 #[cfg(test)]
@@ -231,9 +247,12 @@ mod tests {
             output_cap: 1000,
             sandbox: false,
         };
-        let out = run(sh("yes | head -c 100000"), &limits, None).unwrap();
+        let out = run(sh("yes | head -c 100000; echo; echo the end"), &limits, None).unwrap();
         assert!(out.truncated);
-        assert_eq!(out.stdout.len(), 1000);
+        assert!(out.stdout.len() < 1100, "{}", out.stdout.len());
+        assert!(out.stdout.starts_with("y\ny\n"));
+        assert!(out.stdout.ends_with("the end\n"), "the tail is kept");
+        assert!(out.stdout.contains("bytes of output cut"));
         assert!(matches!(out.exit, Exit::Status(s) if s.success()));
     }
 

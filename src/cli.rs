@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::report::Format;
+use crate::services::ProviderKind;
 use crate::ui::ColorWhen;
 
 /// backlings: a hands-on course in backend development with Rust.
@@ -21,6 +22,12 @@ pub struct Cli {
     /// When to use colours (NO_COLOR is honoured in `auto`)
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
     pub color: ColorWhen,
+
+    /// Where Postgres and Redis come from for integration exercises: auto tries, in order,
+    /// DATABASE_URL/REDIS_URL, servers from `exercise services up`, a container engine, local
+    /// binaries
+    #[arg(long, global = true, value_enum, value_name = "PROVIDER", env = "BACKLINGS_SERVICES")]
+    pub services: Option<ProviderKind>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -77,7 +84,7 @@ pub enum Command {
     },
     /// Score a learner's course tree with the course's own tests (for instructors and autograding)
     ///
-    /// Only each exercise's src/ is taken from the learner; tests and manifests come from the
+    /// Only each exercise's src/ and migrations/ are taken from the learner; tests and manifests come from the
     /// course given with --course, or from the course built into this binary.
     Grade {
         /// The root of the learner's course (the folder with info.toml and exercises/)
@@ -92,9 +99,24 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         min_points: Option<u32>,
     },
+    /// Start, show or stop Postgres and Redis for the course (prints DATABASE_URL / REDIS_URL)
+    #[command(subcommand)]
+    Services(ServicesCommand),
+    /// Check what integration exercises need: container engine, images, local binaries, URLs
+    Doctor,
     /// Tools for course authors
     #[command(subcommand)]
     Dev(DevCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServicesCommand {
+    /// Start Postgres and Redis and keep them running until `services down`; later runs reuse them
+    Up,
+    /// Show what is running and whether it answers
+    Status,
+    /// Stop what `services up` started
+    Down,
 }
 
 #[derive(Debug, clap::Args)]

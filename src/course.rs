@@ -64,7 +64,6 @@ impl Course {
         self.root.join(EXERCISES_DIR)
     }
 
-
     pub fn state_dir(&self) -> PathBuf {
         self.root.join(STATE_DIR)
     }

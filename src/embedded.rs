@@ -48,9 +48,11 @@ pub fn write_to(dir: &Path) -> Result<()> {
     for (rel, contents) in all_files() {
         let dest = dir.join(&rel);
         if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        std::fs::write(&dest, contents).with_context(|| format!("cannot write {}", dest.display()))?;
+        std::fs::write(&dest, contents)
+            .with_context(|| format!("cannot write {}", dest.display()))?;
     }
     Ok(())
 }

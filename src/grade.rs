@@ -1,5 +1,5 @@
-//! `exercise grade`: scores a learner's tree. Only the learner's `src/` of each exercise is
-//! taken; tests, Cargo manifests and build scripts come from the pristine course, so editing a
+//! `exercise grade`: scores a learner's tree. Only the learner's `src/` (and `migrations/`) of
+//! each exercise is taken; tests, Cargo manifests and build scripts come from the pristine course, so editing a
 //! test (or adding a build.rs) cannot raise a score. Each exercise runs in its own process group
 //! with its timeout, an output cap and resource limits: a hang, crash, fork storm or flood costs
 //! that exercise, never the grader.
@@ -17,14 +17,19 @@ use crate::runner::exercise::{Options, run_many};
 use crate::services::Services;
 use crate::verify::{outcome_text, workspace_copy};
 
-/// The learner-owned part of an exercise: everything else is restored from the course.
-const LEARNER_DIR: &str = "src";
+/// The learner-owned parts of an exercise: everything else is restored from the course.
+const LEARNER_DIRS: [&str; 2] = ["src", "migrations"];
 
 pub struct GradeOptions {
     pub jobs: usize,
 }
 
-pub fn grade(course: &Course, learner_root: &Path, opts: &GradeOptions, services: &mut Services) -> Result<Report> {
+pub fn grade(
+    course: &Course,
+    learner_root: &Path,
+    opts: &GradeOptions,
+    services: &mut Services,
+) -> Result<Report> {
     let learner_ws = learner_root.join(EXERCISES_DIR);
     if !learner_ws.is_dir() {
         bail!(
@@ -43,11 +48,13 @@ pub fn grade(course: &Course, learner_root: &Path, opts: &GradeOptions, services
             let pristine = ws.join(&ex.dir);
             let learner = learner_ws.join(&ex.dir);
             tampered.push(changed_files(&pristine, &learner));
-            let learner_src = learner.join(LEARNER_DIR);
-            if learner_src.is_dir() {
-                let dest = pristine.join(LEARNER_DIR);
-                std::fs::remove_dir_all(&dest).ok();
-                copy_tree(&learner_src, &dest)?;
+            for dir in LEARNER_DIRS {
+                let learner_dir = learner.join(dir);
+                if learner_dir.is_dir() {
+                    let dest = pristine.join(dir);
+                    std::fs::remove_dir_all(&dest).ok();
+                    copy_tree(&learner_dir, &dest)?;
+                }
             }
         }
         Ok(())
@@ -83,7 +90,8 @@ pub fn grade(course: &Course, learner_root: &Path, opts: &GradeOptions, services
             Verdict::TestsFailed => format!(
                 "{} of {} tests fail",
                 o.count(crate::runner::TestStatus::Failed),
-                o.count(crate::runner::TestStatus::Failed) + o.count(crate::runner::TestStatus::Passed)
+                o.count(crate::runner::TestStatus::Failed)
+                    + o.count(crate::runner::TestStatus::Passed)
             ),
             Verdict::TimedOut => format!("timed out after {} s", o.timeout_secs),
             Verdict::NoTests => "no tests ran".to_owned(),
@@ -134,12 +142,17 @@ fn changed_files(pristine: &Path, learner: &Path) -> Vec<String> {
 
 fn files_outside_src(dir: &Path) -> Vec<PathBuf> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in entries.flatten() {
             let path = e.path();
             let rel = path.strip_prefix(base).unwrap_or(&path).to_path_buf();
             // Lessons may carry the learner's notes; only what can change a verdict counts.
-            if rel.starts_with(LEARNER_DIR) || rel.starts_with("target") || rel.extension().is_some_and(|e| e == "md") {
+            if LEARNER_DIRS.iter().any(|d| rel.starts_with(d))
+                || rel.starts_with("target")
+                || rel.extension().is_some_and(|e| e == "md")
+            {
                 continue;
             }
             if path.is_dir() {

@@ -208,10 +208,10 @@ fn junit(report: &Report) -> Result<String> {
             if let Some(m) = &case.message {
                 status.set_message(m.as_str());
             }
-            if case.status != Status::Pass {
-                if let Some(o) = &case.output {
-                    status.set_description(o.as_str());
-                }
+            if case.status != Status::Pass
+                && let Some(o) = &case.output
+            {
+                status.set_description(o.as_str());
             }
             let mut tc = TestCase::new(case.name.as_str(), status);
             tc.set_classname(format!("backlings.{}", report.kind));

@@ -110,9 +110,7 @@ pub fn verify(course: &Course, opts: &VerifyOptions, services: &mut Services) ->
         let ws = workspace_copy(course, scratch.path(), &format!("mutants-{k}"), |ws| {
             overlay_solutions(course, ws)?;
             for ex in &in_round {
-                let mutant = &mutants[ex.name.as_str()][k];
-                std::fs::copy(mutant, ws.join(&ex.dir).join("src/lib.rs"))
-                    .with_context(|| format!("cannot apply mutant {}", mutant.display()))?;
+                apply_mutant(&mutants[ex.name.as_str()][k], &ws.join(&ex.dir))?;
             }
             Ok(())
         })?;
@@ -151,6 +149,18 @@ fn unsolved_case(ex: &ExerciseInfo, o: &Outcome) -> Case {
     timed(case, o)
 }
 
+/// A mutant is either `mutants/<name>.rs`, which replaces `src/lib.rs`, or a folder
+/// `mutants/<name>/` whose files replace the same paths in the exercise (a migration, say).
+fn apply_mutant(mutant: &Path, exercise: &Path) -> Result<()> {
+    if mutant.is_dir() {
+        copy_tree(mutant, exercise)
+    } else {
+        std::fs::copy(mutant, exercise.join("src/lib.rs"))
+            .map(|_| ())
+            .with_context(|| format!("cannot apply mutant {}", mutant.display()))
+    }
+}
+
 fn mutant_case(course: &Course, ex: &ExerciseInfo, mutant: &Path, o: &Outcome) -> Case {
     let stem = mutant
         .file_stem()
@@ -180,11 +190,23 @@ fn mutant_case(course: &Course, ex: &ExerciseInfo, mutant: &Path, o: &Outcome) -
     }
 }
 
-/// The first line of a mutant, if it is a `//!` comment saying what is wrong with it.
+/// What is wrong with a mutant, from the first line of its (first) file when that is a `//!` or
+/// `--` comment.
 fn describe_mutant(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let file = if path.is_dir() {
+        let mut files = Vec::new();
+        walk(path, &mut |p| files.push(p.to_path_buf()));
+        files.sort();
+        files.into_iter().next()?
+    } else {
+        path.to_path_buf()
+    };
+    let text = std::fs::read_to_string(file).ok()?;
     let first = text.lines().next()?.trim();
-    first.strip_prefix("//!").map(|d| d.trim().to_owned())
+    first
+        .strip_prefix("//!")
+        .or_else(|| first.strip_prefix("--"))
+        .map(|d| d.trim().to_owned())
 }
 
 fn services_case(group: &'static str, ex: &ExerciseInfo, o: &Outcome) -> Case {
@@ -208,7 +230,9 @@ fn verdict_words(o: &Outcome) -> String {
 /// headline (the report's message says it).
 pub fn outcome_text(o: &Outcome) -> String {
     let text = ui::strip_ansi(&ui::render_outcome(o));
-    text.split_once('\n').map_or(String::new(), |(_, rest)| rest.trim_start_matches('\n').to_owned())
+    text.split_once('\n').map_or(String::new(), |(_, rest)| {
+        rest.trim_start_matches('\n').to_owned()
+    })
 }
 
 fn run_round(
@@ -283,7 +307,7 @@ fn mutant_files(course: &Course, ex: &ExerciseInfo) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|d| {
             d.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+                .filter(|p| p.is_dir() || p.extension().is_some_and(|x| x == "rs"))
                 .collect()
         })
         .unwrap_or_default();
@@ -341,13 +365,13 @@ pub fn check_manifest(course: &Course) -> Result<Vec<Case>> {
     for ex in &m.exercises {
         let dir = course.exercise_dir(ex);
         let rel = course.exercise_rel(ex);
-        if let Some(topic) = m.topic(&ex.topic) {
-            if !Path::new(&ex.dir).starts_with(&topic.dir) {
-                problems.push(format!(
-                    "exercise `{}`: dir `{}` is not inside its topic's folder `{}`",
-                    ex.name, ex.dir, topic.dir
-                ));
-            }
+        if let Some(topic) = m.topic(&ex.topic)
+            && !Path::new(&ex.dir).starts_with(&topic.dir)
+        {
+            problems.push(format!(
+                "exercise `{}`: dir `{}` is not inside its topic's folder `{}`",
+                ex.name, ex.dir, topic.dir
+            ));
         }
         if !dir.join("Cargo.toml").is_file() {
             problems.push(format!(

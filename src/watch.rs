@@ -45,7 +45,7 @@ enum Msg {
     InputClosed,
 }
 
-pub fn watch(app: App, args: &WatchArgs) -> Result<ExitCode> {
+pub fn watch(app: App, args: &WatchArgs, services: Services) -> Result<ExitCode> {
     let interactive =
         !args.events && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let (tx, rx) = mpsc::channel();
@@ -64,7 +64,7 @@ pub fn watch(app: App, args: &WatchArgs) -> Result<ExitCode> {
         tx,
         poll: args.poll,
         watcher: None,
-        services: Arc::new(Mutex::new(Services::default())),
+        services: Arc::new(Mutex::new(services)),
         run: None,
         next_id: 0,
         last: None,
@@ -208,10 +208,10 @@ impl Watch {
             let sink = |line: &str| {
                 let plain = ui::strip_ansi(line);
                 let plain = plain.trim();
-                if plain.starts_with("Compiling") || plain.starts_with("Blocking") {
-                    if let Ok(tx) = progress_tx.lock() {
-                        let _ = tx.send(Msg::Progress(format!("⏳ {plain}")));
-                    }
+                if (plain.starts_with("Compiling") || plain.starts_with("Blocking"))
+                    && let Ok(tx) = progress_tx.lock()
+                {
+                    let _ = tx.send(Msg::Progress(format!("⏳ {plain}")));
                 }
             };
             let result = match services.lock() {
@@ -483,10 +483,11 @@ impl Drop for Cooked {
 fn watch_dir(dir: &std::path::Path, poll: bool, tx: Sender<Msg>) -> Result<Box<dyn std::any::Any>> {
     let (raw_tx, raw_rx) = mpsc::channel::<()>();
     let handler = move |res: notify::Result<notify::Event>| {
-        if let Ok(event) = res {
-            if is_edit(&event.kind) && event.paths.iter().any(|p| !is_ignored(p)) {
-                let _ = raw_tx.send(());
-            }
+        if let Ok(event) = res
+            && is_edit(&event.kind)
+            && event.paths.iter().any(|p| !is_ignored(p))
+        {
+            let _ = raw_tx.send(());
         }
     };
     // Debounce: after the first edit, wait until the burst has been quiet for DEBOUNCE. The

@@ -14,8 +14,13 @@ fn verify_json(course: &Course, extra: &[&str]) -> (i32, Value) {
         .output()
         .unwrap();
     let code = out.status.code().unwrap_or(-1);
-    let json = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("verify --format json printed no JSON ({e}):\n{}\n{}", stdout(&out), common::stderr(&out)));
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify --format json printed no JSON ({e}):\n{}\n{}",
+            stdout(&out),
+            common::stderr(&out)
+        )
+    });
     (code, json)
 }
 
@@ -46,18 +51,31 @@ fn a_sound_course_verifies() {
     assert_eq!(code, 0);
     assert_eq!(report["version"], 3);
     assert_eq!(report["status"], "pass");
-    for name in ["add: fails as shipped", "add: solution passes", "add: solution is rustfmt-clean", "add: solution is clippy-clean"] {
+    for name in [
+        "add: fails as shipped",
+        "add: solution passes",
+        "add: solution is rustfmt-clean",
+        "add: solution is clippy-clean",
+    ] {
         assert_eq!(case(&report, name)["status"], "pass", "{name}");
     }
     // The learner's target dir is never used for copies.
-    assert!(!course.file("exercises/target/debug").exists(), "verify must not build into the learner's target dir");
+    assert!(
+        !course.file("exercises/target/debug").exists(),
+        "verify must not build into the learner's target dir"
+    );
 }
 
 #[test]
 fn json_report_has_the_documented_shape() {
     let course = Course::fixture("mini");
     let (_, report) = verify_json(&course, &["--skip-style"]);
-    let mut top: Vec<&str> = report.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut top: Vec<&str> = report
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     top.sort();
     assert_eq!(top, ["message", "status", "tests", "version"]);
     for t in report["tests"].as_array().unwrap() {
@@ -71,18 +89,36 @@ fn json_report_has_the_documented_shape() {
 #[test]
 fn failing_and_hanging_solutions_are_reported() {
     let course = Course::fixture("mini");
-    course.write("solutions/01_basics/02_greet/src/lib.rs", "pub fn greet(name: &str) -> String {\n    format!(\"Hi, {name}!\")\n}\n");
+    course.write(
+        "solutions/01_basics/02_greet/src/lib.rs",
+        "pub fn greet(name: &str) -> String {\n    format!(\"Hi, {name}!\")\n}\n",
+    );
     course.write(
         "solutions/01_basics/03_looper/src/lib.rs",
         "pub fn countdown(n: u64) -> u64 {\n    let mut steps = 0;\n    while n > 0 {\n        steps += 1;\n        std::hint::black_box(&mut steps);\n    }\n    steps\n}\n",
     );
     let (code, report) = verify_json(&course, &["--skip-style"]);
     assert_eq!(code, 1);
-    assert_eq!(failing(&report), ["greet: solution passes", "looper: solution passes"]);
+    assert_eq!(
+        failing(&report),
+        ["greet: solution passes", "looper: solution passes"]
+    );
     let greet = case(&report, "greet: solution passes");
-    assert_eq!(greet["message"], "the solution does not pass (1 failing test(s))");
-    assert!(greet["output"].as_str().unwrap().contains("left: \"Hi, Ada!\""), "{greet}");
-    assert_eq!(case(&report, "looper: solution passes")["message"], "the solution does not pass (timed out after 2 s)");
+    assert_eq!(
+        greet["message"],
+        "the solution does not pass (1 failing test(s))"
+    );
+    assert!(
+        greet["output"]
+            .as_str()
+            .unwrap()
+            .contains("left: \"Hi, Ada!\""),
+        "{greet}"
+    );
+    assert_eq!(
+        case(&report, "looper: solution passes")["message"],
+        "the solution does not pass (timed out after 2 s)"
+    );
 }
 
 #[test]
@@ -92,18 +128,37 @@ fn an_exercise_that_passes_unsolved_is_reported() {
     let (code, report) = verify_json(&course, &["--skip-style"]);
     assert_eq!(code, 1);
     assert_eq!(failing(&report), ["greet: fails as shipped"]);
-    assert!(case(&report, "greet: fails as shipped")["message"].as_str().unwrap().starts_with("passes as shipped"));
+    assert!(
+        case(&report, "greet: fails as shipped")["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("passes as shipped")
+    );
 }
 
 #[test]
 fn an_exercise_that_does_not_compile_as_shipped_is_reported() {
     let course = Course::fixture("mini");
-    course.write("exercises/01_basics/01_add/src/lib.rs", "pub fn add(a: i32, b: i32) -> i32 { a + }\n");
+    course.write(
+        "exercises/01_basics/01_add/src/lib.rs",
+        "pub fn add(a: i32, b: i32) -> i32 { a + }\n",
+    );
     let (_, report) = verify_json(&course, &["--skip-style"]);
     let add = case(&report, "add: fails as shipped");
     assert_eq!(add["status"], "fail");
-    assert!(add["message"].as_str().unwrap().starts_with("does not compile as shipped"));
-    assert!(add["output"].as_str().unwrap().contains("expected expression"), "{add}");
+    assert!(
+        add["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("does not compile as shipped")
+    );
+    assert!(
+        add["output"]
+            .as_str()
+            .unwrap()
+            .contains("expected expression"),
+        "{add}"
+    );
 }
 
 #[test]
@@ -112,14 +167,23 @@ fn each_kind_of_manifest_inconsistency_is_reported() {
     // A listed exercise whose folder is gone.
     std::fs::remove_dir_all(course.file("exercises/01_basics/03_looper")).unwrap();
     // A workspace member nobody listed.
-    common::copy_tree(&course.file("exercises/01_basics/02_greet"), &course.file("exercises/01_basics/09_extra"));
-    let extra = course.read("exercises/01_basics/09_extra/Cargo.toml").replace("\"greet\"", "\"extra\"");
+    common::copy_tree(
+        &course.file("exercises/01_basics/02_greet"),
+        &course.file("exercises/01_basics/09_extra"),
+    );
+    let extra = course
+        .read("exercises/01_basics/09_extra/Cargo.toml")
+        .replace("\"greet\"", "\"extra\"");
     course.write("exercises/01_basics/09_extra/Cargo.toml", &extra);
     // A package named differently from its exercise.
-    let add = course.read("exercises/01_basics/01_add/Cargo.toml").replace("name = \"add\"", "name = \"adder\"");
+    let add = course
+        .read("exercises/01_basics/01_add/Cargo.toml")
+        .replace("name = \"add\"", "name = \"adder\"");
     course.write("exercises/01_basics/01_add/Cargo.toml", &add);
     // An empty hint, an empty lesson, a missing topic README, a stray solution file.
-    let manifest = course.read("info.toml").replace("format! builds strings.", " ");
+    let manifest = course
+        .read("info.toml")
+        .replace("format! builds strings.", " ");
     course.write("info.toml", &manifest);
     course.write("exercises/01_basics/02_greet/README.md", "\n");
     std::fs::remove_file(course.file("exercises/01_basics/README.md")).unwrap();
@@ -127,7 +191,10 @@ fn each_kind_of_manifest_inconsistency_is_reported() {
 
     let (code, report) = verify_json(&course, &["--skip-style"]);
     assert_eq!(code, 1);
-    let problems: Vec<String> = failing(&report).into_iter().filter(|n| n.starts_with("manifest: ")).collect();
+    let problems: Vec<String> = failing(&report)
+        .into_iter()
+        .filter(|n| n.starts_with("manifest: "))
+        .collect();
     let expected = [
         "manifest: topic `basics`: exercises/01_basics/README.md is missing or empty",
         "manifest: exercise `add`: its package is named `adder`; the package name must equal the exercise name",
@@ -161,17 +228,34 @@ fn mutants_must_be_rejected() {
         survivor["message"],
         "mutant survives: the tests accept solutions/01_basics/01_add/mutants/sub_neg.rs, a wrong solution (adds by subtracting the negation)"
     );
-    assert_eq!(case(&report, "add: mutant `mul` is rejected")["status"], "pass");
+    assert_eq!(
+        case(&report, "add: mutant `mul` is rejected")["status"],
+        "pass"
+    );
 }
 
 #[test]
 fn style_problems_in_solutions_are_reported() {
     let course = Course::fixture("mini");
     course.write("solutions/01_basics/02_greet/src/lib.rs", "pub fn greet(name: &str) -> String {\n    let greeting = format!(\"Hello, {name}!\");\n    return greeting;\n}\n");
-    course.write("solutions/01_basics/01_add/src/lib.rs", "pub fn add(a: i32, b: i32) -> i32 { a + b }\n");
+    course.write(
+        "solutions/01_basics/01_add/src/lib.rs",
+        "pub fn add(a: i32, b: i32) -> i32 { a + b }\n",
+    );
     let (_, report) = verify_json(&course, &[]);
-    assert_eq!(failing(&report), ["add: solution is rustfmt-clean", "greet: solution is clippy-clean"]);
-    assert!(case(&report, "greet: solution is clippy-clean")["output"].as_str().unwrap().contains("needless_return"));
+    assert_eq!(
+        failing(&report),
+        [
+            "add: solution is rustfmt-clean",
+            "greet: solution is clippy-clean"
+        ]
+    );
+    assert!(
+        case(&report, "greet: solution is clippy-clean")["output"]
+            .as_str()
+            .unwrap()
+            .contains("needless_return")
+    );
 }
 
 #[test]
@@ -186,11 +270,20 @@ fn junit_report_parses_back() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("checks passed"), "a summary still goes to stdout");
+    assert!(
+        stdout(&out).contains("checks passed"),
+        "a summary still goes to stdout"
+    );
     let xml = std::fs::read_to_string(&xml_path).unwrap();
     let doc = roxmltree::Document::parse(&xml).expect("valid XML");
-    let suites: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testsuite")).collect();
-    let names: Vec<_> = suites.iter().map(|s| s.attribute("name").unwrap()).collect();
+    let suites: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    let names: Vec<_> = suites
+        .iter()
+        .map(|s| s.attribute("name").unwrap())
+        .collect();
     assert_eq!(names, ["manifest", "unsolved", "solution"]);
     let failures: Vec<_> = doc
         .descendants()
@@ -198,7 +291,10 @@ fn junit_report_parses_back() {
         .map(|n| n.attribute("name").unwrap().to_owned())
         .collect();
     assert_eq!(failures, ["greet: fails as shipped"]);
-    let total: usize = suites.iter().map(|s| s.attribute("tests").unwrap().parse::<usize>().unwrap()).sum();
+    let total: usize = suites
+        .iter()
+        .map(|s| s.attribute("tests").unwrap().parse::<usize>().unwrap())
+        .sum();
     assert_eq!(total, 7);
 }
 
@@ -211,7 +307,8 @@ fn grade(course: &Course, learner: &std::path::Path, extra: &[&str]) -> (i32, Va
         .args(extra)
         .output()
         .unwrap();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", common::stderr(&out)));
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", common::stderr(&out)));
     (out.status.code().unwrap_or(-1), json)
 }
 
@@ -221,16 +318,26 @@ fn grade_scores_pristine_zero_and_solutions_full() {
     let learner = Course::fixture("mini");
     let (code, report) = grade(&course, learner.path(), &[]);
     assert_eq!(code, 0, "without --min-points, grading itself succeeded");
-    assert_eq!((report["points"].as_u64(), report["max_points"].as_u64()), (Some(0), Some(3)));
+    assert_eq!(
+        (report["points"].as_u64(), report["max_points"].as_u64()),
+        (Some(0), Some(3))
+    );
     let (code, _) = grade(&course, learner.path(), &["--min-points", "1"]);
     assert_eq!(code, 1, "below --min-points exits 1");
 
-    for dir in ["01_basics/01_add", "01_basics/02_greet", "01_basics/03_looper"] {
+    for dir in [
+        "01_basics/01_add",
+        "01_basics/02_greet",
+        "01_basics/03_looper",
+    ] {
         learner.solve(dir);
     }
     let (code, report) = grade(&course, learner.path(), &["--min-points", "3"]);
     assert_eq!(code, 0);
-    assert_eq!((report["points"].as_u64(), report["max_points"].as_u64()), (Some(3), Some(3)));
+    assert_eq!(
+        (report["points"].as_u64(), report["max_points"].as_u64()),
+        (Some(3), Some(3))
+    );
     assert_eq!(report["status"], "pass");
     assert_eq!(case(&report, "add")["points"], 1);
 }
@@ -240,7 +347,10 @@ fn grade_uses_pristine_tests_and_reports_tampering() {
     let course = Course::fixture("mini");
     let learner = Course::fixture("mini");
     // The learner "fixes" greet by weakening its test, and adds a build script.
-    learner.write("exercises/01_basics/02_greet/tests/checks.rs", "#[test]\nfn greets() {}\n");
+    learner.write(
+        "exercises/01_basics/02_greet/tests/checks.rs",
+        "#[test]\nfn greets() {}\n",
+    );
     learner.write("exercises/01_basics/02_greet/build.rs", "fn main() {}\n");
     learner.solve("01_basics/01_add");
     let (_, report) = grade(&course, learner.path(), &[]);
@@ -262,7 +372,10 @@ fn grade_survives_hostile_learner_code() {
         "exercises/01_basics/01_add/src/lib.rs",
         "pub fn add(a: i32, b: i32) -> i32 {\n    for _ in 0..400_000 {\n        println!(\"{a}{b} flood flood flood flood flood flood flood\");\n    }\n    a + b + 1\n}\n",
     );
-    learner.write("exercises/01_basics/02_greet/src/lib.rs", "pub fn greet(_: &str) -> String {\n    std::process::abort()\n}\n");
+    learner.write(
+        "exercises/01_basics/02_greet/src/lib.rs",
+        "pub fn greet(_: &str) -> String {\n    std::process::abort()\n}\n",
+    );
     learner.write(
         "exercises/01_basics/03_looper/src/lib.rs",
         "pub fn countdown(n: u64) -> u64 {\n    let _ = std::process::Command::new(\"sleep\").arg(\"600\").spawn();\n    loop {\n        std::hint::black_box(n);\n    }\n}\n",
@@ -274,17 +387,32 @@ fn grade_survives_hostile_learner_code() {
     let add = case(&report, "add");
     assert_eq!(add["message"], "2 of 2 tests fail", "{add}");
     let add_output = add["output"].as_str().unwrap();
-    assert!(add_output.contains("output was cut"), "the flood is capped: {}", add_output.len());
+    assert!(
+        add_output.contains("output was cut"),
+        "the flood is capped: {}",
+        add_output.len()
+    );
     assert!(add_output.len() < 200_000, "{}", add_output.len());
     let greet = case(&report, "greet");
-    assert!(greet["output"].as_str().unwrap().contains("crashed"), "{greet}");
+    assert!(
+        greet["output"].as_str().unwrap().contains("crashed"),
+        "{greet}"
+    );
     assert_eq!(case(&report, "looper")["message"], "timed out after 2 s");
     assert!(started.elapsed() < std::time::Duration::from_secs(120));
-    let sleepers = std::process::Command::new("pgrep").args(["-x", "sleep"]).output().unwrap();
+    let sleepers = std::process::Command::new("pgrep")
+        .args(["-x", "sleep"])
+        .output()
+        .unwrap();
     let survivors: Vec<_> = stdout(&sleepers)
         .lines()
-        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.contains("600")))
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.contains("600"))
+        })
         .map(str::to_owned)
         .collect();
-    assert!(survivors.is_empty(), "a learner's child process outlived grading: {survivors:?}");
+    assert!(
+        survivors.is_empty(),
+        "a learner's child process outlived grading: {survivors:?}"
+    );
 }

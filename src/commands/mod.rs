@@ -1,6 +1,7 @@
 //! One function per subcommand; `dispatch` maps the parsed command line onto them.
 
 mod dev;
+mod services;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,75 +9,108 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 
 use crate::app::App;
-use crate::cli::{Cli, Command, DevCommand, WatchArgs};
+use crate::cli::{Cli, Command, DevCommand, ReportArgs, WatchArgs};
 use crate::course::Course;
 use crate::embedded;
 use crate::manifest::ExerciseInfo;
 use crate::pristine;
 use crate::runner::exercise::{Options, run_many, run_one};
 use crate::runner::{Outcome, Verdict};
-use crate::services::Services;
+use crate::services::{ProviderKind, Services};
 use crate::ui::{self, BOLD, CYAN, GREEN, RED, paint};
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     let course = cli.course.as_deref();
+    let kind = cli.services;
     match cli.command.unwrap_or(Command::Watch(WatchArgs::default())) {
-        Command::Watch(args) => crate::watch::watch(App::open(course)?, &args),
+        Command::Watch(args) => {
+            let app = App::open(course)?;
+            let services = Services::new(app.course.root.clone(), kind)?;
+            crate::watch::watch(app, &args, services)
+        }
         Command::List { json } => crate::list::list(App::open(course)?, json),
-        Command::Run { name } => run(App::open(course)?, name.as_deref()),
+        Command::Run { name } => {
+            let app = App::open(course)?;
+            let mut services = Services::new(app.course.root.clone(), kind)?;
+            run(app, name.as_deref(), &mut services)
+        }
         Command::Hint { name } => hint(&App::open(course)?, name.as_deref()),
         Command::Reset { name, yes } => reset(App::open(course)?, &name, yes),
-        Command::CheckAll { jobs } => check_all(App::open(course)?, jobs),
+        Command::CheckAll { jobs } => {
+            let app = App::open(course)?;
+            let mut services = Services::new(app.course.root.clone(), kind)?;
+            check_all(app, jobs, &mut services)
+        }
         Command::Init { dir } => init(dir.unwrap_or_else(|| PathBuf::from("backlings"))),
         Command::Verify {
             report,
             jobs,
             skip_style,
-        } => {
-            let course = Course::open(course)?;
-            let opts = crate::verify::VerifyOptions {
-                jobs: jobs.unwrap_or_else(default_jobs),
-                skip_style,
-            };
-            let result = crate::verify::verify(&course, &opts, &mut Services::default())?;
-            crate::report::write(&result, report.format, report.output.as_deref())?;
-            Ok(if result.passed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+        } => verify(&Course::open(course)?, kind, &report, jobs, skip_style),
         Command::Grade {
             learner_dir,
             report,
             jobs,
             min_points,
-        } => {
-            // The pristine course is never discovered from the current folder: that could be
-            // the learner's own tree, tests and all.
-            let scratch = tempfile::tempdir()?;
-            let pristine = match course {
-                Some(dir) => Course::open(Some(dir))?,
-                None => {
-                    embedded::write_to(scratch.path())?;
-                    Course::open(Some(scratch.path()))?
-                }
-            };
-            let opts = crate::grade::GradeOptions {
-                jobs: jobs.unwrap_or_else(default_jobs),
-            };
-            let result = crate::grade::grade(&pristine, &learner_dir, &opts, &mut Services::default())?;
-            crate::report::write(&result, report.format, report.output.as_deref())?;
-            let points = result.points.unwrap_or(0);
-            Ok(match min_points {
-                Some(min) if points < min => ExitCode::from(1),
-                _ => ExitCode::SUCCESS,
-            })
-        }
+        } => grade(course, kind, &learner_dir, &report, jobs, min_points),
+        Command::Services(cmd) => services::services(&Course::open(course)?, kind, cmd),
+        Command::Doctor => services::doctor(&Course::open(course)?, kind),
         Command::Dev(DevCommand::New { name, topic }) => {
             dev::new_exercise(&Course::open(course)?, &name, &topic)
         }
     }
+}
+
+fn verify(
+    course: &Course,
+    kind: Option<ProviderKind>,
+    report: &ReportArgs,
+    jobs: Option<usize>,
+    skip_style: bool,
+) -> Result<ExitCode> {
+    let opts = crate::verify::VerifyOptions {
+        jobs: jobs.unwrap_or_else(default_jobs),
+        skip_style,
+    };
+    let mut services = Services::new(course.root.clone(), kind)?;
+    let result = crate::verify::verify(course, &opts, &mut services)?;
+    crate::report::write(&result, report.format, report.output.as_deref())?;
+    Ok(if result.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn grade(
+    course: Option<&Path>,
+    kind: Option<ProviderKind>,
+    learner_dir: &Path,
+    report: &ReportArgs,
+    jobs: Option<usize>,
+    min_points: Option<u32>,
+) -> Result<ExitCode> {
+    // The pristine course is never discovered from the current folder: that could be the
+    // learner's own tree, tests and all.
+    let scratch = tempfile::tempdir()?;
+    let pristine = match course {
+        Some(dir) => Course::open(Some(dir))?,
+        None => {
+            embedded::write_to(scratch.path())?;
+            Course::open(Some(scratch.path()))?
+        }
+    };
+    let opts = crate::grade::GradeOptions {
+        jobs: jobs.unwrap_or_else(default_jobs),
+    };
+    let mut services = Services::new(learner_dir.to_path_buf(), kind)?;
+    let result = crate::grade::grade(&pristine, learner_dir, &opts, &mut services)?;
+    crate::report::write(&result, report.format, report.output.as_deref())?;
+    let points = result.points.unwrap_or(0);
+    Ok(match min_points {
+        Some(min) if points < min => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
 }
 
 fn exercise_or_current<'a>(app: &'a App, name: Option<&str>) -> Result<&'a ExerciseInfo> {
@@ -113,9 +147,9 @@ pub fn run_and_record(
     Ok(outcome)
 }
 
-fn run(mut app: App, name: Option<&str>) -> Result<ExitCode> {
+fn run(mut app: App, name: Option<&str>, services: &mut Services) -> Result<ExitCode> {
     let ex = exercise_or_current(&app, name)?.clone();
-    let outcome = run_and_record(&mut app, &ex, &mut Services::default())?;
+    let outcome = run_and_record(&mut app, &ex, services)?;
     anstream::print!("{}", ui::render_outcome(&outcome));
     if outcome.verdict.passed() {
         anstream::println!(
@@ -204,13 +238,12 @@ pub fn check_all_outcomes(
             }
         }
     }
-    if app.state.is_done(&app.current().name) {
-        if let Some(next) = app
+    if app.state.is_done(&app.current().name)
+        && let Some(next) = app
             .state
             .next_pending(&app.course.manifest, app.state.current)
-        {
-            app.state.current = next;
-        }
+    {
+        app.state.current = next;
     }
     app.save()?;
     Ok(outcomes)
@@ -250,11 +283,11 @@ pub fn print_check_all_summary(app: &App, outcomes: &[Outcome]) {
     );
 }
 
-fn check_all(mut app: App, jobs: Option<usize>) -> Result<ExitCode> {
+fn check_all(mut app: App, jobs: Option<usize>, services: &mut Services) -> Result<ExitCode> {
     let outcomes = check_all_outcomes(
         &mut app,
         jobs.unwrap_or_else(default_jobs),
-        &mut Services::default(),
+        services,
     )?;
     print_check_all_summary(&app, &outcomes);
     Ok(if outcomes.iter().all(|o| o.verdict.passed()) {

@@ -40,8 +40,13 @@ pub fn run_many(
     let mut slots: Vec<Option<Outcome>> = vec![None; exercises.len()];
     let mut envs = Vec::with_capacity(exercises.len());
     for (i, ex) in exercises.iter().enumerate() {
-        match services.env_for(ex) {
-            Ok(env) => envs.push(Some(env)),
+        // Exercises without services never touch the services layer (no engine probe).
+        if ex.services.is_empty() {
+            envs.push(Some(crate::services::Lease::default()));
+            continue;
+        }
+        match services.lease(ex) {
+            Ok(lease) => envs.push(Some(lease)),
             Err(e) => {
                 let o = Outcome::new(
                     &ex.name,
@@ -76,18 +81,17 @@ pub fn run_many(
         );
         let results = Mutex::new(Vec::new());
         let first_error = Mutex::new(None);
+        // The guard is dropped inside the closure, so no worker holds the queue while testing.
+        let next = || queue.lock().ok().and_then(|mut q| q.pop());
         std::thread::scope(|scope| {
             for _ in 0..jobs.max(1) {
                 scope.spawn(|| {
-                    loop {
-                        let Some(i) = queue.lock().ok().and_then(|mut q| q.pop()) else {
-                            break;
-                        };
+                    while let Some(i) = next() {
                         let ex = exercises[i];
                         let outcome = test_one(
                             ex,
                             &built,
-                            envs[i].as_deref().unwrap_or(&[]),
+                            envs[i].as_ref().map_or(&[][..], |l| l.env.as_slice()),
                             opts.cancel,
                             built.cancelled,
                         );

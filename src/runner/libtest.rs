@@ -32,14 +32,14 @@ pub fn parse(stdout: &str) -> Report {
     let mut in_block: Option<(String, Vec<&str>)> = None;
 
     for line in stdout.lines() {
-        if let Some(rest) = line.strip_prefix("---- ") {
-            if let Some(name) = rest.strip_suffix(" stdout ----") {
-                if let Some(b) = in_block.take() {
-                    blocks.push(b);
-                }
-                in_block = Some((name.to_owned(), Vec::new()));
-                continue;
+        if let Some(rest) = line.strip_prefix("---- ")
+            && let Some(name) = rest.strip_suffix(" stdout ----")
+        {
+            if let Some(b) = in_block.take() {
+                blocks.push(b);
             }
+            in_block = Some((name.to_owned(), Vec::new()));
+            continue;
         }
         if let Some(block) = in_block.as_mut() {
             // The second "failures:" heading lists names only: the blocks are over.
@@ -96,14 +96,14 @@ fn clean_failure(lines: &[&str]) -> (String, Option<String>) {
             continue;
         }
         // `thread 'name' panicked at f.rs:1:2:` (newer Rust adds ` (tid)` after the name).
-        if line.starts_with("thread '") {
-            if let Some((_, at)) = line.split_once(" panicked at ") {
-                panics += 1;
-                if panics == 1 {
-                    location = Some(at.trim_end_matches(':').to_owned());
-                }
-                continue;
+        if line.starts_with("thread '")
+            && let Some((_, at)) = line.split_once(" panicked at ")
+        {
+            panics += 1;
+            if panics == 1 {
+                location = Some(at.trim_end_matches(':').to_owned());
             }
+            continue;
         }
         // After the first panic, other threads' panics (tasks spawned by the test) repeat the
         // same story; the first one is the cause.
@@ -113,7 +113,10 @@ fn clean_failure(lines: &[&str]) -> (String, Option<String>) {
     }
     let mut text = shorten(&kept.join("\n"));
     if panics > 1 {
-        text.push_str(&format!("\n(and {} more panics in other threads)", panics - 1));
+        text.push_str(&format!(
+            "\n(and {} more panics in other threads)",
+            panics - 1
+        ));
     }
     (text, location)
 }
@@ -206,7 +209,10 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; 
         let r = parse(out);
         let t = &r.tests[0];
         assert_eq!(t.location.as_deref(), Some("src/lib.rs:3:5"));
-        assert_eq!(t.message.as_deref(), Some("not yet implemented\n(and 2 more panics in other threads)"));
+        assert_eq!(
+            t.message.as_deref(),
+            Some("not yet implemented\n(and 2 more panics in other threads)")
+        );
     }
 
     #[test]

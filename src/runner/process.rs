@@ -65,13 +65,19 @@ fn apply_sandbox(cmd: &mut Command) {
                 (libc::RLIMIT_FSIZE, MAX_FILE_BYTES),
                 (libc::RLIMIT_CORE, 0),
             ] {
-                let mut current = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+                let mut current = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
                 if libc::getrlimit(resource, &mut current) != 0 {
                     continue;
                 }
                 // Never raise a limit, only lower it.
                 let cap = limit.min(current.rlim_max);
-                let wanted = libc::rlimit { rlim_cur: cap.min(current.rlim_cur), rlim_max: cap };
+                let wanted = libc::rlimit {
+                    rlim_cur: cap.min(current.rlim_cur),
+                    rlim_max: cap,
+                };
                 libc::setrlimit(resource, &wanted);
             }
             Ok(())
@@ -102,6 +108,9 @@ pub fn run_with_progress(
         .process_group(0);
     let mut child = cmd.spawn()?;
     let pid = child.id() as libc::pid_t;
+    // Its own process group, so Ctrl-C at the terminal reaches only us: the signal handler
+    // ends it (see services::cleanup).
+    crate::services::cleanup::track_process_group(pid);
     let cap = limits.output_cap;
     let stdout_pipe = child.stdout.take();
     let stderr_pipe = child.stderr.take();
@@ -158,6 +167,7 @@ fn wait(
     // Children the child left behind (a test that spawned a server, say) would keep the pipes
     // open and the readers blocked; the group is ours, so end it.
     kill_group(pid);
+    crate::services::cleanup::untrack_process_group(pid);
     Ok(exit)
 }
 
@@ -247,7 +257,12 @@ mod tests {
             output_cap: 1000,
             sandbox: false,
         };
-        let out = run(sh("yes | head -c 100000; echo; echo the end"), &limits, None).unwrap();
+        let out = run(
+            sh("yes | head -c 100000; echo; echo the end"),
+            &limits,
+            None,
+        )
+        .unwrap();
         assert!(out.truncated);
         assert!(out.stdout.len() < 1100, "{}", out.stdout.len());
         assert!(out.stdout.starts_with("y\ny\n"));

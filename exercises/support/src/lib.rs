@@ -7,6 +7,9 @@
 use std::future::Future;
 use std::time::Duration;
 
+pub mod db;
+pub mod kv;
+
 /// Awaits `fut`, failing the test with `what` if it takes longer than `limit`. Use it around
 /// anything that can deadlock, so a learner sees which step hung instead of a global timeout.
 pub async fn within<T>(limit: Duration, what: &str, fut: impl Future<Output = T>) -> T {

@@ -1,0 +1,93 @@
+//! Postgres for exercise tests. `exercise` gives every run a database of its own through
+//! DATABASE_URL; these helpers connect to it with a clear message when it is missing, apply the
+//! exercise's migrations, and make extra per-test databases when a test needs a clean slate.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgPool};
+
+/// DATABASE_URL, or a panic that says how to get one.
+pub fn database_url() -> String {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => panic!(
+            "DATABASE_URL is not set. Run this exercise through `exercise` (it starts Postgres for you), \
+             or set DATABASE_URL to a Postgres database you can write to."
+        ),
+    }
+}
+
+/// A pool on the run's database.
+pub async fn pool() -> PgPool {
+    let url = database_url();
+    PgPoolOptions::new()
+        .max_connections(10)
+        .connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to DATABASE_URL: {e}"))
+}
+
+/// Applies `migrations/` of the exercise (CARGO_MANIFEST_DIR) to `pool`, in order.
+pub async fn migrate(pool: &PgPool) {
+    let dir =
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("migrations");
+    let migrator = sqlx::migrate::Migrator::new(dir.as_path())
+        .await
+        .unwrap_or_else(|e| panic!("cannot read the migrations in {}: {e}", dir.display()));
+    migrator.run(pool).await.unwrap_or_else(|e| {
+        panic!(
+            "a migration failed: {e}\n(check the SQL in {})",
+            dir.display()
+        )
+    });
+}
+
+/// A pool on the run's database with the exercise's migrations applied. Tests that share it
+/// must not assume an empty table: use unique values, or `isolated_pool`.
+pub async fn migrated_pool() -> PgPool {
+    let pool = pool().await;
+    migrate(&pool).await;
+    pool
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// A brand-new database for one test (named after the run's, so `exercise` drops it with the
+/// run), with the exercise's migrations applied: the `#[sqlx::test]` pattern without macros.
+pub async fn isolated_pool() -> PgPool {
+    let base: PgConnectOptions = database_url()
+        .parse()
+        .expect("DATABASE_URL is a valid Postgres URL");
+    let run_db = base.get_database().unwrap_or("postgres").to_owned();
+    let name = format!(
+        "{run_db}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut admin = base.connect().await.expect("connect to the run's database");
+    // Identifiers cannot be bound as parameters; `name` is made of our own digits and the run's name.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE \"{name}\" TEMPLATE template0"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap_or_else(|e| panic!("cannot create a database for this test: {e}"));
+    admin.close().await.ok();
+    let pool = PgPoolOptions::new()
+        .max_connections(10)
+        .connect_with(base.database(&name))
+        .await
+        .expect("connect to the test's database");
+    migrate(&pool).await;
+    pool
+}
+
+/// The SQLSTATE of a database error (e.g. `23505` for a unique violation), if it is one.
+pub fn sqlstate(err: &sqlx::Error) -> Option<String> {
+    err.as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.into_owned())
+}

@@ -1,0 +1,23 @@
+//! Redis for exercise tests. `exercise` gives every run a logical database of its own through
+//! REDIS_URL, flushed before and after the run.
+
+/// REDIS_URL, or a panic that says how to get one.
+pub fn redis_url() -> String {
+    match std::env::var("REDIS_URL") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => panic!(
+            "REDIS_URL is not set. Run this exercise through `exercise` (it starts Redis for you), \
+             or set REDIS_URL to a Redis database you can write to."
+        ),
+    }
+}
+
+/// A multiplexed connection to the run's Redis database (cheap to clone, safe to share).
+pub async fn connection() -> redis::aio::MultiplexedConnection {
+    let client = redis::Client::open(redis_url())
+        .unwrap_or_else(|e| panic!("REDIS_URL is not a valid Redis URL: {e}"));
+    client
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to REDIS_URL: {e}"))
+}

@@ -1,0 +1,15 @@
+-- leaves the foreign key without ON DELETE CASCADE: deleting an author with books fails
+
+CREATE TABLE authors (
+    id    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name  TEXT NOT NULL CHECK (name <> '')
+);
+
+CREATE TABLE books (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    author_id   BIGINT NOT NULL REFERENCES authors (id),
+    title       TEXT NOT NULL,
+    isbn        TEXT UNIQUE CHECK (isbn ~ '^[0-9]{13}$'),
+    price_cents INTEGER NOT NULL CHECK (price_cents >= 0)
+);

@@ -26,7 +26,13 @@ pub struct Cli {
     /// Where Postgres and Redis come from for integration exercises: auto tries, in order,
     /// DATABASE_URL/REDIS_URL, servers from `exercise services up`, a container engine, local
     /// binaries
-    #[arg(long, global = true, value_enum, value_name = "PROVIDER", env = "BACKLINGS_SERVICES")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "PROVIDER",
+        env = "BACKLINGS_SERVICES"
+    )]
     pub services: Option<ProviderKind>,
 
     #[command(subcommand)]

@@ -151,6 +151,10 @@ fn run(mut app: App, name: Option<&str>, services: &mut Services) -> Result<Exit
     let ex = exercise_or_current(&app, name)?.clone();
     let outcome = run_and_record(&mut app, &ex, services)?;
     anstream::print!("{}", ui::render_outcome(&outcome));
+    if outcome.verdict == Verdict::ServicesUnavailable {
+        // Not a verdict on the learner's code: the machine lacks something.
+        return Ok(ExitCode::from(2));
+    }
     if outcome.verdict.passed() {
         anstream::println!(
             "Compare with the solution: {}",
@@ -284,11 +288,7 @@ pub fn print_check_all_summary(app: &App, outcomes: &[Outcome]) {
 }
 
 fn check_all(mut app: App, jobs: Option<usize>, services: &mut Services) -> Result<ExitCode> {
-    let outcomes = check_all_outcomes(
-        &mut app,
-        jobs.unwrap_or_else(default_jobs),
-        services,
-    )?;
+    let outcomes = check_all_outcomes(&mut app, jobs.unwrap_or_else(default_jobs), services)?;
     print_check_all_summary(&app, &outcomes);
     Ok(if outcomes.iter().all(|o| o.verdict.passed()) {
         ExitCode::SUCCESS

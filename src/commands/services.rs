@@ -14,7 +14,11 @@ use crate::ui::{BOLD, GREEN, RED, YELLOW, paint};
 
 const SERVICES: [Service; 2] = [Service::Postgres, Service::Redis];
 
-pub fn services(course: &Course, kind: Option<ProviderKind>, cmd: ServicesCommand) -> Result<ExitCode> {
+pub fn services(
+    course: &Course,
+    kind: Option<ProviderKind>,
+    cmd: ServicesCommand,
+) -> Result<ExitCode> {
     match cmd {
         ServicesCommand::Up => up(course, kind),
         ServicesCommand::Status => status(course),
@@ -40,11 +44,15 @@ fn up(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
     let config = ServicesConfig::load(root)?;
     let kind = match kind.or(config.provider).unwrap_or_default() {
         ProviderKind::Auto if container::engine_available() => ProviderKind::Container,
-        ProviderKind::Auto if SERVICES.iter().all(|s| local::binaries_available(*s)) => ProviderKind::Local,
+        ProviderKind::Auto if SERVICES.iter().all(|s| local::binaries_available(*s)) => {
+            ProviderKind::Local
+        }
         ProviderKind::Auto => bail!(
             "no container engine and no local Postgres and Redis: `exercise doctor` says what to install"
         ),
-        ProviderKind::External => bail!("`services up` starts servers; with external ones, just export DATABASE_URL and REDIS_URL"),
+        ProviderKind::External => bail!(
+            "`services up` starts servers; with external ones, just export DATABASE_URL and REDIS_URL"
+        ),
         k => k,
     };
     let mut entries = Entries::new();
@@ -97,7 +105,9 @@ fn up(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
 fn status(course: &Course) -> Result<ExitCode> {
     let entries = registry::load(&course.root);
     if entries.is_empty() {
-        anstream::println!("No services started with `exercise services up`. Runs start what they need (see `exercise doctor`).");
+        anstream::println!(
+            "No services started with `exercise services up`. Runs start what they need (see `exercise doctor`)."
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let mut all_up = true;
@@ -106,19 +116,30 @@ fn status(course: &Course) -> Result<ExitCode> {
         all_up &= up;
         anstream::println!(
             "{} {:<8} {:<9} {}={}",
-            if up { paint(GREEN, "✓") } else { paint(RED, "✗") },
+            if up {
+                paint(GREEN, "✓")
+            } else {
+                paint(RED, "✗")
+            },
             service.as_str(),
             entry.provider,
             service.env_var(),
             entry.url
         );
     }
-    Ok(if all_up { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if all_up {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn down(course: &Course) -> Result<ExitCode> {
     let entries = registry::load(&course.root);
-    let containers: Vec<String> = entries.values().filter_map(|e| e.container.clone()).collect();
+    let containers: Vec<String> = entries
+        .values()
+        .filter_map(|e| e.container.clone())
+        .collect();
     if !containers.is_empty() {
         container::remove_containers(&containers);
     }
@@ -136,11 +157,21 @@ fn down(course: &Course) -> Result<ExitCode> {
 pub fn doctor(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
     let config = ServicesConfig::load(&course.root)?;
     let chosen = kind.or(config.provider).unwrap_or_default();
-    let ok = |b: bool| if b { paint(GREEN, "✓") } else { paint(RED, "✗") };
+    let ok = |b: bool| {
+        if b {
+            paint(GREEN, "✓")
+        } else {
+            paint(RED, "✗")
+        }
+    };
     anstream::println!("{}", paint(BOLD, "Container engine (provider `container`)"));
     let engine = container::engine_version();
     match &engine {
-        Ok(v) => anstream::println!("  {} {v} at DOCKER_HOST={}", ok(true), container::docker_host()),
+        Ok(v) => anstream::println!(
+            "  {} {v} at DOCKER_HOST={}",
+            ok(true),
+            container::docker_host()
+        ),
         Err(e) => anstream::println!(
             "  {} none at DOCKER_HOST={} ({e})\n    fix: start Docker, or Podman's socket: `systemctl --user start podman.socket` \
              and `export DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock`",
@@ -149,12 +180,23 @@ pub fn doctor(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
         ),
     }
     if engine.is_ok() {
-        for (image, var) in [(&config.postgres_image, POSTGRES_IMAGE_VAR), (&config.redis_image, REDIS_IMAGE_VAR)] {
+        for (image, var) in [
+            (&config.postgres_image, POSTGRES_IMAGE_VAR),
+            (&config.redis_image, REDIS_IMAGE_VAR),
+        ] {
             let present = container::image_present(image);
             anstream::println!(
                 "  {} image {image}{}",
-                if present { paint(GREEN, "✓") } else { paint(YELLOW, "!") },
-                if present { String::new() } else { format!(" is not present; it will be pulled on first use (or set {var})") }
+                if present {
+                    paint(GREEN, "✓")
+                } else {
+                    paint(YELLOW, "!")
+                },
+                if present {
+                    String::new()
+                } else {
+                    format!(" is not present; it will be pulled on first use (or set {var})")
+                }
             );
         }
     }
@@ -166,7 +208,10 @@ pub fn doctor(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
             local::version_of(&dir.join("postgres")).unwrap_or_else(|| "postgres".into()),
             dir.display()
         ),
-        None => anstream::println!("  {} no postgres/initdb\n    fix: `apt install postgresql` (or your OS's package)", ok(false)),
+        None => anstream::println!(
+            "  {} no postgres/initdb\n    fix: `apt install postgresql` (or your OS's package)",
+            ok(false)
+        ),
     }
     match local::redis_server() {
         Some(bin) => anstream::println!(
@@ -175,14 +220,21 @@ pub fn doctor(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
             local::version_of(&bin).unwrap_or_else(|| "redis-server".into()),
             bin.display()
         ),
-        None => anstream::println!("  {} no redis-server\n    fix: `apt install redis-server`", ok(false)),
+        None => anstream::println!(
+            "  {} no redis-server\n    fix: `apt install redis-server`",
+            ok(false)
+        ),
     }
     anstream::println!("{}", paint(BOLD, "Your own servers (provider `external`)"));
     for service in SERVICES {
         let set = external::is_configured(service);
         anstream::println!(
             "  {} {} {}",
-            if set { paint(GREEN, "✓") } else { paint(YELLOW, "-") },
+            if set {
+                paint(GREEN, "✓")
+            } else {
+                paint(YELLOW, "-")
+            },
             service.env_var(),
             if set { "is set" } else { "is not set" }
         );
@@ -191,11 +243,22 @@ pub fn doctor(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
     if !running.is_empty() {
         anstream::println!("{}", paint(BOLD, "Started by `exercise services up`"));
         for (service, entry) in &running {
-            anstream::println!("  {} {} {}", ok(registry::port_open(&entry.url)), service.as_str(), entry.url);
+            anstream::println!(
+                "  {} {} {}",
+                ok(registry::port_open(&entry.url)),
+                service.as_str(),
+                entry.url
+            );
         }
     }
     let mut usable = true;
-    anstream::println!("{}", paint(BOLD, &format!("With --services {}", format!("{chosen:?}").to_lowercase())));
+    anstream::println!(
+        "{}",
+        paint(
+            BOLD,
+            &format!("With --services {}", format!("{chosen:?}").to_lowercase())
+        )
+    );
     for service in SERVICES {
         let from = match chosen {
             ProviderKind::External => external::is_configured(service).then_some("external"),
@@ -223,5 +286,9 @@ pub fn doctor(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
             from.unwrap_or("nowhere: see the fixes above")
         );
     }
-    Ok(if usable { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if usable {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -61,9 +61,13 @@ pub fn install_signal_handler() {
 }
 
 fn run_all() {
-    let Some((containers, groups, dirs)) =
-        with(|r| (std::mem::take(&mut r.containers), std::mem::take(&mut r.process_groups), std::mem::take(&mut r.dirs)))
-    else {
+    let Some((containers, groups, dirs)) = with(|r| {
+        (
+            std::mem::take(&mut r.containers),
+            std::mem::take(&mut r.process_groups),
+            std::mem::take(&mut r.dirs),
+        )
+    }) else {
         return;
     };
     for pgid in groups {
@@ -72,8 +76,20 @@ fn run_all() {
             libc::killpg(pgid, libc::SIGKILL);
         }
     }
-    if !containers.is_empty() {
-        super::container::remove_containers(&containers);
+    if !containers.is_empty() || super::container::engine_was_used() {
+        // Also those still being created when the signal came (not tracked yet): they carry our
+        // pid label.
+        let pid = std::process::id().to_string();
+        let mut ids = containers;
+        ids.extend(
+            super::container::list_labelled(&[
+                (super::container::LABEL_PID, &pid),
+                (super::container::LABEL_KEEP, "false"),
+            ])
+            .into_iter()
+            .map(|(id, _)| id),
+        );
+        super::container::remove_containers(&ids);
     }
     for dir in dirs {
         let _ = std::fs::remove_dir_all(dir);

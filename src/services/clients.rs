@@ -88,7 +88,12 @@ pub fn redact(url: &str) -> String {
     };
     let rest = &url[scheme_end..];
     match (rest.find('@'), rest.find(':')) {
-        (Some(at), Some(colon)) if colon < at => format!("{}{}:***{}", &url[..scheme_end], &rest[..colon], &rest[at..]),
+        (Some(at), Some(colon)) if colon < at => format!(
+            "{}{}:***{}",
+            &url[..scheme_end],
+            &rest[..colon],
+            &rest[at..]
+        ),
         _ => url.to_owned(),
     }
 }
@@ -105,15 +110,19 @@ pub fn run_database_name(exercise: &str, serial: u64) -> String {
 pub fn create_database(admin_url: &str, db: &str) -> Result<(), ServicesError> {
     let mut client = pg_connect(admin_url).map_err(|e| pg_error(admin_url, "connect", e))?;
     let exists = client
-        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&TEMPLATE_DB])
+        .query_opt(
+            "SELECT 1 FROM pg_database WHERE datname = $1",
+            &[&TEMPLATE_DB],
+        )
         .map_err(|e| pg_error(admin_url, "look up the template", e))?
         .is_some();
-    if !exists {
-        if let Err(e) = client.batch_execute(&format!("CREATE DATABASE {TEMPLATE_DB} TEMPLATE template0")) {
-            // Another run created it at the same moment: fine.
-            if e.code() != Some(&postgres::error::SqlState::DUPLICATE_DATABASE) {
-                return Err(pg_error(admin_url, "create the template database", e));
-            }
+    if !exists
+        && let Err(e) =
+            client.batch_execute(&format!("CREATE DATABASE {TEMPLATE_DB} TEMPLATE template0"))
+    {
+        // Another run created it at the same moment: fine.
+        if e.code() != Some(&postgres::error::SqlState::DUPLICATE_DATABASE) {
+            return Err(pg_error(admin_url, "create the template database", e));
         }
     }
     let sql = format!("CREATE DATABASE \"{db}\" TEMPLATE {TEMPLATE_DB}");
@@ -122,7 +131,9 @@ pub fn create_database(admin_url: &str, db: &str) -> Result<(), ServicesError> {
     loop {
         match client.batch_execute(&sql) {
             Ok(()) => return Ok(()),
-            Err(e) if attempts < 50 && e.code() == Some(&postgres::error::SqlState::OBJECT_IN_USE) => {
+            Err(e)
+                if attempts < 50 && e.code() == Some(&postgres::error::SqlState::OBJECT_IN_USE) =>
+            {
                 attempts += 1;
                 std::thread::sleep(Duration::from_millis(20));
             }
@@ -133,10 +144,15 @@ pub fn create_database(admin_url: &str, db: &str) -> Result<(), ServicesError> {
 
 /// Drops `db` and any per-test databases named after it (`<db>_…`).
 pub fn drop_databases(admin_url: &str, db: &str) {
-    let Ok(mut client) = pg_connect(admin_url) else { return };
+    let Ok(mut client) = pg_connect(admin_url) else {
+        return;
+    };
     let pattern = format!("{}\\_%", db.replace('_', "\\_"));
     let names: Vec<String> = client
-        .query("SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $2", &[&db, &pattern])
+        .query(
+            "SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $2",
+            &[&db, &pattern],
+        )
         .map(|rows| rows.iter().map(|r| r.get(0)).collect())
         .unwrap_or_default();
     for name in names {
@@ -145,13 +161,14 @@ pub fn drop_databases(admin_url: &str, db: &str) {
 }
 
 pub fn flush_redis_db(url: &str) -> Result<(), ServicesError> {
-    let client = redis::Client::open(url).map_err(|e| ServicesError::Unreachable(format!("Redis at {}: {e}", redact(url))))?;
+    let client = redis::Client::open(url)
+        .map_err(|e| ServicesError::Unreachable(format!("Redis at {}: {e}", redact(url))))?;
     let mut conn = client
         .get_connection_with_timeout(Duration::from_secs(3))
         .map_err(|e| ServicesError::Unreachable(format!("Redis at {}: {e}", redact(url))))?;
-    redis::cmd("FLUSHDB")
-        .query::<()>(&mut conn)
-        .map_err(|e| ServicesError::Unreachable(format!("Redis at {}: FLUSHDB failed: {e}", redact(url))))
+    redis::cmd("FLUSHDB").query::<()>(&mut conn).map_err(|e| {
+        ServicesError::Unreachable(format!("Redis at {}: FLUSHDB failed: {e}", redact(url)))
+    })
 }
 
 fn pg_error(url: &str, what: &str, e: postgres::Error) -> ServicesError {
@@ -164,9 +181,15 @@ mod tests {
 
     #[test]
     fn urls_are_rewritten() {
-        assert_eq!(with_database("postgres://u:p@h:5432/postgres", "x"), "postgres://u:p@h:5432/x");
+        assert_eq!(
+            with_database("postgres://u:p@h:5432/postgres", "x"),
+            "postgres://u:p@h:5432/x"
+        );
         assert_eq!(with_database("postgres://h:1", "x"), "postgres://h:1/x");
-        assert_eq!(with_database("postgres://h:1/a?sslmode=disable", "x"), "postgres://h:1/x?sslmode=disable");
+        assert_eq!(
+            with_database("postgres://h:1/a?sslmode=disable", "x"),
+            "postgres://h:1/x?sslmode=disable"
+        );
         assert_eq!(with_redis_db("redis://h:6379", 3), "redis://h:6379/3");
         assert_eq!(with_redis_db("redis://h:6379/0", 3), "redis://h:6379/3");
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");

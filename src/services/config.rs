@@ -41,7 +41,11 @@ impl ServicesConfig {
         let path = course_root.join(CONFIG_FILE);
         let file: File = match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text).map_err(|e| {
-                anyhow::anyhow!("{}: {}", path.display(), e.message().trim().replace('\n', " "))
+                anyhow::anyhow!(
+                    "{}: {}",
+                    path.display(),
+                    e.message().trim().replace('\n', " ")
+                )
             })?,
             Err(_) => File::default(),
         };

@@ -27,7 +27,10 @@ pub const LABEL_SERVICE: &str = "io.backlings.service";
 pub const LABEL_KEEP: &str = "io.backlings.keep";
 
 fn runtime() -> Option<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().ok()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()
 }
 
 fn docker() -> Option<bollard::Docker> {
@@ -64,13 +67,17 @@ pub fn engine_version() -> Result<String, String> {
 
 /// Whether `image` is present in the engine (no pull is attempted).
 pub fn image_present(image: &str) -> bool {
-    let (Some(docker), Some(rt)) = (docker(), runtime()) else { return false };
+    let (Some(docker), Some(rt)) = (docker(), runtime()) else {
+        return false;
+    };
     rt.block_on(docker.inspect_image(image)).is_ok()
 }
 
 /// Containers carrying our labels: (id, labels).
 pub fn list_labelled(extra: &[(&str, &str)]) -> Vec<(String, HashMap<String, String>)> {
-    let (Some(docker), Some(rt)) = (docker(), runtime()) else { return Vec::new() };
+    let (Some(docker), Some(rt)) = (docker(), runtime()) else {
+        return Vec::new();
+    };
     let mut filters = vec![format!("{LABEL_TOOL}=backlings")];
     filters.extend(extra.iter().map(|(k, v)| format!("{k}={v}")));
     let options = bollard::query_parameters::ListContainersOptions {
@@ -86,7 +93,9 @@ pub fn list_labelled(extra: &[(&str, &str)]) -> Vec<(String, HashMap<String, Str
 }
 
 pub fn remove_containers(ids: &[String]) {
-    let (Some(docker), Some(rt)) = (docker(), runtime()) else { return };
+    let (Some(docker), Some(rt)) = (docker(), runtime()) else {
+        return;
+    };
     let options = bollard::query_parameters::RemoveContainerOptions {
         force: true,
         v: true,
@@ -101,7 +110,10 @@ pub fn remove_containers(ids: &[String]) {
 
 fn process_alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks for existence.
-    unsafe { libc::kill(pid, 0) == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH) }
+    unsafe {
+        libc::kill(pid, 0) == 0
+            || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
 }
 
 /// Removes containers whose owning CLI is gone (killed with SIGKILL, say). Kept containers
@@ -122,6 +134,13 @@ pub fn reap_orphans() -> usize {
     orphans.len()
 }
 
+static USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this process has started (or tried to start) a container.
+pub fn engine_was_used() -> bool {
+    USED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 pub struct ContainerProvider {
     course: String,
     config: ServicesConfig,
@@ -130,11 +149,18 @@ pub struct ContainerProvider {
 }
 
 impl ContainerProvider {
-    pub fn new(course_root: &Path, config: &ServicesConfig) -> Result<ContainerProvider, ServicesError> {
+    pub fn new(
+        course_root: &Path,
+        config: &ServicesConfig,
+    ) -> Result<ContainerProvider, ServicesError> {
         Self::with_keep(course_root, config, false)
     }
 
-    pub fn with_keep(course_root: &Path, config: &ServicesConfig, keep: bool) -> Result<ContainerProvider, ServicesError> {
+    pub fn with_keep(
+        course_root: &Path,
+        config: &ServicesConfig,
+        keep: bool,
+    ) -> Result<ContainerProvider, ServicesError> {
         if let Err(e) = engine_version() {
             return Err(ServicesError::Unavailable(format!(
                 "no container engine answers at DOCKER_HOST={} ({e}). Start Docker, or Podman's socket \
@@ -183,6 +209,7 @@ impl Provider for ContainerProvider {
         };
         let (name, tag) = split_image(&image);
         let host_port = free_port()?;
+        USED.store(true, std::sync::atomic::Ordering::SeqCst);
         let internal: ContainerPort = port.tcp();
         let request = GenericImage::new(name, tag)
             .with_exposed_port(internal)
@@ -253,7 +280,10 @@ impl Drop for ContainerProvider {
 mod tests {
     #[test]
     fn image_names_split_into_name_and_tag() {
-        assert_eq!(super::split_image("postgres:16-alpine"), ("postgres", "16-alpine"));
+        assert_eq!(
+            super::split_image("postgres:16-alpine"),
+            ("postgres", "16-alpine")
+        );
         assert_eq!(super::split_image("local/redis:7"), ("local/redis", "7"));
         assert_eq!(super::split_image("redis"), ("redis", "latest"));
         assert_eq!(super::split_image("reg:5000/pg"), ("reg:5000/pg", "latest"));

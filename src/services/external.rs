@@ -17,13 +17,18 @@ impl Provider for External {
         let url = std::env::var(var)
             .ok()
             .filter(|v| !v.trim().is_empty())
-            .ok_or_else(|| ServicesError::Unavailable(format!("--services external needs {var} to be set")))?;
+            .ok_or_else(|| {
+                ServicesError::Unavailable(format!("--services external needs {var} to be set"))
+            })?;
         let reachable = match service {
             Service::Postgres => clients::wait_for_postgres(&url, Duration::from_secs(5)),
             Service::Redis => clients::wait_for_redis(&url, Duration::from_secs(5)),
         };
         reachable.map_err(|e| ServicesError::Unreachable(format!("{var}: {e}")))?;
-        Ok(Endpoint { url, provider: "external" })
+        Ok(Endpoint {
+            url,
+            provider: "external",
+        })
     }
 
     fn stop(&mut self) {}

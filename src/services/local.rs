@@ -31,8 +31,17 @@ fn which(name: &str) -> Option<PathBuf> {
     })
 }
 
-/// The folder with `postgres` and `initdb`: PATH first, else the newest /usr/lib/postgresql/*/bin.
+/// Where to look instead of searching (a Postgres or Redis installed somewhere unusual).
+pub const POSTGRES_BIN_VAR: &str = "BACKLINGS_POSTGRES_BIN";
+pub const REDIS_SERVER_VAR: &str = "BACKLINGS_REDIS_SERVER";
+
+/// The folder with `postgres` and `initdb`: BACKLINGS_POSTGRES_BIN if set, else PATH, else the
+/// newest /usr/lib/postgresql/*/bin.
 pub fn postgres_bin_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(POSTGRES_BIN_VAR) {
+        let dir = PathBuf::from(dir);
+        return (dir.join("postgres").is_file() && dir.join("initdb").is_file()).then_some(dir);
+    }
     if let (Some(pg), Some(_)) = (which("postgres"), which("initdb")) {
         return pg.parent().map(Path::to_path_buf);
     }
@@ -49,7 +58,12 @@ pub fn postgres_bin_dir() -> Option<PathBuf> {
     versions.pop().map(|(_, bin)| bin)
 }
 
+/// `redis-server`: BACKLINGS_REDIS_SERVER if set, else PATH.
 pub fn redis_server() -> Option<PathBuf> {
+    if let Some(bin) = std::env::var_os(REDIS_SERVER_VAR) {
+        let bin = PathBuf::from(bin);
+        return bin.is_file().then_some(bin);
+    }
     which("redis-server")
 }
 
@@ -63,7 +77,10 @@ pub fn binaries_available(service: Service) -> bool {
 /// `postgres --version` / `redis-server --version`, first line.
 pub fn version_of(bin: &Path) -> Option<String> {
     let out = Command::new(bin).arg("--version").output().ok()?;
-    String::from_utf8_lossy(&out.stdout).lines().next().map(str::to_owned)
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .map(str::to_owned)
 }
 
 fn is_root() -> bool {
@@ -77,13 +94,20 @@ fn postgres_user() -> Option<(u32, u32)> {
     // SAFETY: getpwnam returns a pointer to static storage or null; we copy the ids out at once.
     unsafe {
         let pw = libc::getpwnam(name.as_ptr());
-        if pw.is_null() { None } else { Some(((*pw).pw_uid, (*pw).pw_gid)) }
+        if pw.is_null() {
+            None
+        } else {
+            Some(((*pw).pw_uid, (*pw).pw_gid))
+        }
     }
 }
 
 fn process_alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks for existence.
-    unsafe { libc::kill(pid, 0) == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH) }
+    unsafe {
+        libc::kill(pid, 0) == 0
+            || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
 }
 
 fn cmdline(pid: i32) -> String {
@@ -94,11 +118,18 @@ fn cmdline(pid: i32) -> String {
 
 /// Stops the servers of run folders whose CLI is gone, and removes the folders.
 pub fn reap_orphans() -> usize {
-    let Ok(entries) = std::fs::read_dir(base_dir()) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(base_dir()) else {
+        return 0;
+    };
     let mut reaped = 0;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(owner) = name.strip_prefix(RUN_PREFIX).and_then(|p| p.parse::<i32>().ok()) else { continue };
+        let Some(owner) = name
+            .strip_prefix(RUN_PREFIX)
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
         if process_alive(owner) || entry.path().join(".keep").exists() {
             continue;
         }
@@ -178,24 +209,31 @@ impl LocalProvider {
 
     fn record_pid(&self, pid: u32) {
         use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(self.run_dir.join(PIDS_FILE)) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.run_dir.join(PIDS_FILE))
+        {
             let _ = writeln!(f, "{pid}");
         }
     }
 
     fn spawn(&self, mut cmd: Command, log: &str) -> Result<Child, ServicesError> {
-        let log_file = std::fs::File::create(self.run_dir.join(log))
-            .map_err(|e| ServicesError::Unavailable(format!("cannot write {}: {e}", self.run_dir.display())))?;
-        let log_err = log_file.try_clone().map_err(|e| ServicesError::Unavailable(e.to_string()))?;
+        let log_file = std::fs::File::create(self.run_dir.join(log)).map_err(|e| {
+            ServicesError::Unavailable(format!("cannot write {}: {e}", self.run_dir.display()))
+        })?;
+        let log_err = log_file
+            .try_clone()
+            .map_err(|e| ServicesError::Unavailable(e.to_string()))?;
         cmd.stdin(Stdio::null())
             .stdout(log_file)
             .stderr(log_err)
             // Its own group: Ctrl-C at the terminal must not kill it before we drop the
             // run's databases; we stop it ourselves.
             .process_group(0);
-        let child = cmd
-            .spawn()
-            .map_err(|e| ServicesError::Unavailable(format!("cannot start {:?}: {e}", cmd.get_program())))?;
+        let child = cmd.spawn().map_err(|e| {
+            ServicesError::Unavailable(format!("cannot start {:?}: {e}", cmd.get_program()))
+        })?;
         self.record_pid(child.id());
         if !self.keep {
             cleanup::track_process_group(child.id() as i32);
@@ -205,7 +243,10 @@ impl LocalProvider {
 
     fn start_postgres(&mut self) -> Result<(Child, Endpoint), ServicesError> {
         let bin = postgres_bin_dir().ok_or_else(|| {
-            ServicesError::Unavailable("no local Postgres: install it (`apt install postgresql`) or use another provider".into())
+            ServicesError::Unavailable(
+                "no local Postgres: install it (`apt install postgresql`) or use another provider"
+                    .into(),
+            )
         })?;
         let as_user = if is_root() {
             Some(postgres_user().ok_or_else(|| {
@@ -225,18 +266,36 @@ impl LocalProvider {
             .arg(&template)
             .arg(&data)
             .status()
-            .map_err(|e| ServicesError::Unavailable(format!("cannot copy the Postgres template: {e}")))?;
+            .map_err(|e| {
+                ServicesError::Unavailable(format!("cannot copy the Postgres template: {e}"))
+            })?;
         if !copied.success() {
-            return Err(ServicesError::Unavailable(format!("cannot copy {} to {}", template.display(), data.display())));
+            return Err(ServicesError::Unavailable(format!(
+                "cannot copy {} to {}",
+                template.display(),
+                data.display()
+            )));
         }
         let port = free_port()?;
         let mut cmd = Command::new(bin.join("postgres"));
         cmd.arg("-D")
             .arg(&data)
             .args(["-p", &port.to_string()])
-            .args(["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="])
+            .args([
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "unix_socket_directories=",
+            ])
             // Throwaway data: durability only costs time here.
-            .args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
+            .args([
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ])
             .args(["-c", "max_connections=200"]);
         if let Some((uid, gid)) = as_user {
             cmd.uid(uid).gid(gid);
@@ -255,10 +314,17 @@ impl LocalProvider {
         })?;
         let port = free_port()?;
         let mut cmd = Command::new(bin);
-        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--protected-mode", "no"])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .arg("--dir")
-            .arg(&self.run_dir);
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--protected-mode",
+            "no",
+        ])
+        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+        .arg("--dir")
+        .arg(&self.run_dir);
         let child = self.spawn(cmd, "redis.log")?;
         Ok((
             child,
@@ -279,7 +345,8 @@ fn free_port() -> Result<u16, ServicesError> {
 
 fn create_shared_dir(dir: &Path) -> Result<(), ServicesError> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(dir).map_err(|e| ServicesError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| ServicesError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
     // Traversable by the `postgres` user when we run as root.
     let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
     Ok(())
@@ -302,16 +369,24 @@ fn ensure_template(bin: &Path, as_user: Option<(u32, u32)>) -> Result<PathBuf, S
     let _ = std::fs::remove_dir_all(&staging);
     create_shared_dir(&staging)?;
     if let Some((uid, gid)) = as_user {
-        let c = CString::new(staging.as_os_str().as_encoded_bytes()).map_err(|e| ServicesError::Unavailable(e.to_string()))?;
+        let c = CString::new(staging.as_os_str().as_encoded_bytes())
+            .map_err(|e| ServicesError::Unavailable(e.to_string()))?;
         // SAFETY: chown on a path we just created.
         unsafe {
             libc::chown(c.as_ptr(), uid, gid);
         }
     }
     let mut cmd = Command::new(bin.join("initdb"));
-    cmd.arg("-D")
-        .arg(&staging)
-        .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
+    cmd.arg("-D").arg(&staging).args([
+        "-U",
+        "postgres",
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--no-sync",
+    ]);
     if let Some((uid, gid)) = as_user {
         cmd.uid(uid).gid(gid);
     }
@@ -355,7 +430,10 @@ impl Provider for LocalProvider {
             let tail = std::fs::read_to_string(self.run_dir.join(log)).unwrap_or_default();
             let tail: Vec<&str> = tail.lines().rev().take(5).collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
-            return Err(ServicesError::Unreachable(format!("{e}\n{}", tail.join("\n"))));
+            return Err(ServicesError::Unreachable(format!(
+                "{e}\n{}",
+                tail.join("\n")
+            )));
         }
         self.running.insert(service, (child, endpoint.clone()));
         Ok(endpoint)

@@ -36,7 +36,17 @@ pub enum ServicesError {
 }
 
 /// Which provider to use, from `--services` / BACKLINGS_SERVICES.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
     #[default]
@@ -72,7 +82,7 @@ pub struct Services {
     /// Created on first use, so that exercises without services never touch an engine.
     providers: BTreeMap<&'static str, Box<dyn Provider>>,
     endpoints: BTreeMap<Service, Endpoint>,
-    redis_dbs: Arc<Mutex<BTreeSet<u8>>>,
+    redis_dbs: RedisPool,
     serial: AtomicU64,
 }
 
@@ -126,10 +136,17 @@ impl Services {
         }
     }
 
-    fn with_provider(&mut self, name: &'static str, service: Service) -> Result<Endpoint, ServicesError> {
+    fn with_provider(
+        &mut self,
+        name: &'static str,
+        service: Service,
+    ) -> Result<Endpoint, ServicesError> {
         if !self.providers.contains_key(name) {
             let provider: Box<dyn Provider> = match name {
-                "container" => Box::new(container::ContainerProvider::new(&self.course_root, &self.config)?),
+                "container" => Box::new(container::ContainerProvider::new(
+                    &self.course_root,
+                    &self.config,
+                )?),
                 _ => Box::new(local::LocalProvider::new(&self.course_root)?),
             };
             self.providers.insert(name, provider);
@@ -148,7 +165,10 @@ impl Services {
                     let serial = self.serial.fetch_add(1, Ordering::SeqCst);
                     let db = clients::run_database_name(&ex.name, serial);
                     clients::create_database(&endpoint.url, &db)?;
-                    lease.env.push((service.env_var().to_owned(), clients::with_database(&endpoint.url, &db)));
+                    lease.env.push((
+                        service.env_var().to_owned(),
+                        clients::with_database(&endpoint.url, &db),
+                    ));
                     lease.postgres = Some((endpoint.url.clone(), db));
                 }
                 Service::Redis => {
@@ -157,7 +177,11 @@ impl Services {
                         .lock()
                         .ok()
                         .and_then(|mut free| free.pop_first())
-                        .ok_or_else(|| ServicesError::Unavailable("all 15 Redis databases are in use by other runs".into()))?;
+                        .ok_or_else(|| {
+                            ServicesError::Unavailable(
+                                "all 15 Redis databases are in use by other runs".into(),
+                            )
+                        })?;
                     let url = clients::with_redis_db(&endpoint.url, db);
                     lease.redis = Some((url.clone(), db, Arc::clone(&self.redis_dbs)));
                     clients::flush_redis_db(&url)?;
@@ -184,12 +208,17 @@ impl Drop for Services {
     }
 }
 
+/// The free Redis logical databases, shared by the leases that hand them back.
+type RedisPool = Arc<Mutex<BTreeSet<u8>>>;
+
 /// The services one run holds; dropping it drops the run's databases and flushes its Redis db.
 #[derive(Default)]
 pub struct Lease {
     pub env: Vec<(String, String)>,
+    /// (admin URL, run database)
     postgres: Option<(String, String)>,
-    redis: Option<(String, u8, Arc<Mutex<BTreeSet<u8>>>)>,
+    /// (URL with the db index, db index, pool to return it to)
+    redis: Option<(String, u8, RedisPool)>,
 }
 
 impl Drop for Lease {
@@ -214,7 +243,12 @@ fn no_provider_message(service: Service) -> String {
             "postgres://user:password@127.0.0.1:5432/postgres",
             "postgresql (initdb, postgres)",
         ),
-        Service::Redis => ("Redis", "REDIS_URL", "redis://127.0.0.1:6379", "redis-server"),
+        Service::Redis => (
+            "Redis",
+            "REDIS_URL",
+            "redis://127.0.0.1:6379",
+            "redis-server",
+        ),
     };
     format!(
         "this exercise needs {name}, and none is available. Any one of these works:\n  \

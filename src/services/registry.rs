@@ -50,7 +50,9 @@ pub fn remove(course_root: &Path) {
 
 /// Whether something accepts TCP connections at the URL's host and port.
 pub fn port_open(url: &str) -> bool {
-    let Some(rest) = url.split_once("://").map(|(_, r)| r) else { return false };
+    let Some(rest) = url.split_once("://").map(|(_, r)| r) else {
+        return false;
+    };
     let host_port = rest.split('/').next().unwrap_or(rest);
     let host_port = host_port.rsplit('@').next().unwrap_or(host_port);
     host_port
@@ -63,7 +65,7 @@ pub fn port_open(url: &str) -> bool {
 /// The endpoint `services up` left for `service`, if it still answers.
 pub fn running(course_root: &Path, service: Service) -> Option<Endpoint> {
     let entry = load(course_root).remove(&service)?;
-    port_open(&entry.url).then(|| Endpoint {
+    port_open(&entry.url).then_some(Endpoint {
         url: entry.url,
         provider: "services up",
     })

@@ -1,0 +1,512 @@
+//! The services layer, end to end: provider selection, per-run isolation, container reuse and
+//! cleanup (normal exit, SIGINT, orphans after SIGKILL), and the clear errors.
+//!
+//! Tests that need a container engine or local binaries skip with a printed reason when those
+//! are missing, and fail instead when BACKLINGS_REQUIRE_SERVICES=1 (CI sets it).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Course, stderr, stdout};
+
+const PROBES: [&str; 3] = [
+    "01_db/01_pg_probe",
+    "01_db/02_pg_probe_two",
+    "01_db/03_redis_probe",
+];
+
+fn solved_svc() -> Course {
+    let course = Course::fixture("svc");
+    for dir in PROBES {
+        course.solve(dir);
+    }
+    course
+}
+
+fn required() -> bool {
+    std::env::var("BACKLINGS_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+}
+
+fn skip(reason: &str) -> bool {
+    assert!(!required(), "BACKLINGS_REQUIRE_SERVICES=1 but {reason}");
+    eprintln!("skipped: {reason} (set BACKLINGS_REQUIRE_SERVICES=1 to make this a failure)");
+    false
+}
+
+/// A raw HTTP/1.0 request to the Docker API socket, independent of the code under test.
+fn docker_api(path: &str) -> Option<String> {
+    let host =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    let socket = host.strip_prefix("unix://")?;
+    let mut stream = UnixStream::connect(socket).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+}
+
+fn engine() -> bool {
+    match docker_api("/_ping") {
+        Some(body) if body.trim() == "OK" => true,
+        _ => skip("no container engine answers at DOCKER_HOST"),
+    }
+}
+
+fn local_binaries() -> bool {
+    let has = |bin: &str| {
+        Command::new(bin)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let pg = has("postgres") || std::fs::read_dir("/usr/lib/postgresql").is_ok();
+    if pg && has("redis-server") && has("psql") && has("redis-cli") {
+        true
+    } else {
+        skip("postgres, redis-server, psql or redis-cli is not installed")
+    }
+}
+
+/// Containers labelled for this course (optionally only those of one CLI process).
+fn containers(course: &Course, pid: Option<u32>) -> usize {
+    let mut labels = vec![format!(
+        "\"io.backlings.course={}\"",
+        course.path().canonicalize().unwrap().display()
+    )];
+    if let Some(pid) = pid {
+        labels.push(format!("\"io.backlings.pid={pid}\""));
+    }
+    let filters = format!("{{\"label\":[{}]}}", labels.join(","));
+    let query: String = filters
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let body =
+        docker_api(&format!("/containers/json?all=1&filters={query}")).expect("the engine answers");
+    let list: serde_json::Value =
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    list.as_array().map_or(0, Vec::len)
+}
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn with_provider(course: &Course, provider: &str) -> assert_cmd::Command {
+    let mut cmd = course.cmd();
+    cmd.args(["--services", provider]);
+    cmd
+}
+
+#[test]
+fn doctor_shows_the_selection_order() {
+    let course = Course::fixture("svc");
+    // Nothing at all: no engine, no binaries, no URLs.
+    let out = course
+        .cmd()
+        .arg("doctor")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .env("BACKLINGS_POSTGRES_BIN", "/nonexistent")
+        .env("BACKLINGS_REDIS_SERVER", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("✗ postgres from nowhere"), "{text}");
+    assert!(text.contains("fix: `apt install postgresql`"), "{text}");
+
+    // A URL wins over everything else.
+    let out = course
+        .cmd()
+        .arg("doctor")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .env("DATABASE_URL", "postgres://somewhere/db")
+        .env("BACKLINGS_REDIS_SERVER", "/nonexistent")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(text.contains("✓ postgres from external"), "{text}");
+    assert!(text.contains("✗ redis from nowhere"), "{text}");
+
+    // Local binaries are the fallback when no engine answers.
+    if local_binaries() {
+        let out = course
+            .cmd()
+            .arg("doctor")
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .output()
+            .unwrap();
+        assert!(
+            stdout(&out).contains("✓ postgres from local"),
+            "{}",
+            stdout(&out)
+        );
+    }
+    // An engine comes before local binaries.
+    if engine() {
+        let out = course.cmd().arg("doctor").output().unwrap();
+        assert!(
+            stdout(&out).contains("✓ postgres from container"),
+            "{}",
+            stdout(&out)
+        );
+    }
+}
+
+#[test]
+fn no_engine_and_no_binaries_is_one_clear_error() {
+    let course = solved_svc();
+    let out = course
+        .cmd()
+        .args(["run", "pg_probe"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .env("BACKLINGS_POSTGRES_BIN", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a missing service is not a failed exercise"
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("this exercise needs Postgres, and none is available"),
+        "{text}"
+    );
+    for way in [
+        "1. a container engine",
+        "2. local binaries",
+        "3. a server you run: export DATABASE_URL=",
+    ] {
+        assert!(text.contains(way), "names the way `{way}`: {text}");
+    }
+}
+
+#[test]
+fn explicit_providers_say_what_is_missing() {
+    let course = solved_svc();
+    let out = with_provider(&course, "external")
+        .args(["run", "pg_probe"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("--services external needs DATABASE_URL to be set"),
+        "{}",
+        stdout(&out)
+    );
+    let out = with_provider(&course, "container")
+        .args(["run", "pg_probe"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out)
+            .contains("no container engine answers at DOCKER_HOST=unix:///nonexistent/docker.sock"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn local_provider_isolates_concurrent_runs_and_cleans_up() {
+    if !local_binaries() {
+        return;
+    }
+    let course = solved_svc();
+    let child = Command::new(assert_cmd::cargo::cargo_bin("exercise"))
+        .args([
+            "--course",
+            course.path().to_str().unwrap(),
+            "--services",
+            "local",
+            "check-all",
+            "--jobs",
+            "3",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let run_dir = std::env::temp_dir()
+        .join("backlings-local")
+        .join(format!("run-{}", child.id()));
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("3 of 3 exercises done"));
+    assert!(
+        !run_dir.exists(),
+        "the servers' folder {} outlived the CLI",
+        run_dir.display()
+    );
+    let ps = Command::new("pgrep")
+        .args(["-f", &run_dir.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&ps).trim().is_empty(),
+        "servers outlived the CLI: {}",
+        stdout(&ps)
+    );
+}
+
+#[test]
+fn container_provider_isolates_concurrent_runs() {
+    if !engine() {
+        return;
+    }
+    let course = solved_svc();
+    let out = with_provider(&course, "container")
+        .args(["check-all", "--jobs", "3"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        containers(&course, None),
+        0,
+        "containers are removed when the CLI exits"
+    );
+}
+
+#[test]
+fn missing_image_names_the_override_variable() {
+    if !engine() {
+        return;
+    }
+    let course = solved_svc();
+    let out = with_provider(&course, "container")
+        .args(["run", "pg_probe"])
+        .env(
+            "BACKLINGS_POSTGRES_IMAGE",
+            "localhost/backlings-no-such-image:1",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    assert!(
+        text.contains("`localhost/backlings-no-such-image:1` is not available"),
+        "{text}"
+    );
+    assert!(text.contains("Set BACKLINGS_POSTGRES_IMAGE"), "{text}");
+}
+
+/// Watch mode starts one container per service and reuses it for every run; quitting removes it.
+#[test]
+fn watch_reuses_one_container_and_removes_it_on_exit() {
+    if !engine() {
+        return;
+    }
+    let course = solved_svc();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("exercise"))
+        .args([
+            "--course",
+            course.path().to_str().unwrap(),
+            "--services",
+            "container",
+            "watch",
+            "--events",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut verdict = || loop {
+        let line = lines.next().expect("event stream ended").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if v["event"] == "verdict" {
+            return v;
+        }
+    };
+    assert_eq!(verdict()["verdict"], "passed");
+    assert_eq!(
+        containers(&course, None),
+        1,
+        "one Postgres container for the session"
+    );
+    for _ in 0..2 {
+        writeln!(stdin, "r").unwrap();
+        assert_eq!(verdict()["verdict"], "passed");
+    }
+    assert_eq!(
+        containers(&course, None),
+        1,
+        "re-runs reuse the container: no new one"
+    );
+    writeln!(stdin, "q").unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        containers(&course, None),
+        0,
+        "quitting removes the container"
+    );
+}
+
+#[test]
+fn sigint_removes_containers() {
+    if !engine() {
+        return;
+    }
+    let course = solved_svc();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("exercise"))
+        .args([
+            "--course",
+            course.path().to_str().unwrap(),
+            "--services",
+            "container",
+            "watch",
+            "--events",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Keep stdin open: `wait()` would close it, and end of input is a normal quit.
+    let _stdin = child.stdin.take();
+    wait_until("the Postgres container", Duration::from_secs(120), || {
+        containers(&course, Some(child.id())) == 1
+    });
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "Ctrl-C exits with 130 after cleaning up"
+    );
+    assert_eq!(
+        containers(&course, None),
+        0,
+        "no labelled container is left after Ctrl-C"
+    );
+}
+
+#[test]
+fn orphans_of_a_killed_cli_are_reaped_at_the_next_start() {
+    if !engine() {
+        return;
+    }
+    let course = solved_svc();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("exercise"))
+        .args([
+            "--course",
+            course.path().to_str().unwrap(),
+            "--services",
+            "container",
+            "watch",
+            "--events",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let killed = child.id();
+    wait_until("the Postgres container", Duration::from_secs(120), || {
+        containers(&course, Some(killed)) == 1
+    });
+    child.kill().unwrap(); // SIGKILL: no cleanup can run
+    child.wait().unwrap();
+    assert_eq!(
+        containers(&course, Some(killed)),
+        1,
+        "the orphan is still there"
+    );
+    with_provider(&course, "container")
+        .args(["run", "pg_probe"])
+        .assert()
+        .success();
+    assert_eq!(
+        containers(&course, Some(killed)),
+        0,
+        "the next start reaped the orphan"
+    );
+}
+
+#[test]
+fn services_up_are_reused_then_stopped() {
+    if !local_binaries() {
+        return;
+    }
+    let course = solved_svc();
+    let out = with_provider(&course, "local")
+        .args(["services", "up"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let url = text
+        .lines()
+        .find_map(|l| l.strip_prefix("DATABASE_URL="))
+        .expect("prints DATABASE_URL=…")
+        .to_owned();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("REDIS_URL=redis://127.0.0.1:")),
+        "{text}"
+    );
+    course.cmd().args(["services", "status"]).assert().success();
+    // Later runs use them (auto), and URLs given explicitly work as the external provider.
+    let out = course
+        .cmd()
+        .args(["doctor"])
+        .env("DOCKER_HOST", "unix:///nonexistent")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out).contains("✓ postgres from services up"),
+        "{}",
+        stdout(&out)
+    );
+    course
+        .cmd()
+        .args(["run", "pg_probe"])
+        .env("DOCKER_HOST", "unix:///nonexistent")
+        .assert()
+        .success();
+    with_provider(&course, "external")
+        .args(["run", "pg_probe_two"])
+        .env("DATABASE_URL", &url)
+        .assert()
+        .success();
+    course.cmd().args(["services", "down"]).assert().success();
+    course
+        .cmd()
+        .args(["services", "status"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("No services"));
+    let probe = Command::new("psql")
+        .args([url.as_str(), "-c", "select 1"])
+        .output()
+        .unwrap();
+    assert!(
+        !probe.status.success(),
+        "the server is stopped after `services down`"
+    );
+}

@@ -2,12 +2,14 @@
 //! exercise compiles and fails; every solution passes and is rustfmt- and clippy-clean; every
 //! mutant (a plausible wrong solution) is rejected by the tests.
 //!
-//! Each build happens in a temporary copy of the exercises workspace, in rounds that share one
-//! target dir (`exercises/target/verify`) so dependencies are built once. The rounds run one
-//! after the other on purpose: cargo names a workspace member's artifacts by its path *relative
-//! to the workspace root*, so two copies of the same package built at once into one target dir
-//! would overwrite each other. For the same reason verify never builds into the learner's
-//! `exercises/target`: a copy's artifacts could pass for the learner's own.
+//! Every variant of every exercise (as shipped, solved, each mutant) becomes a package of one
+//! synthetic workspace in `exercises/target/verify/ws`, named `<exercise>__<variant>` and built
+//! by a single cargo invocation into `exercises/target/verify/target`. Distinct names and paths
+//! matter: cargo derives a member's artifact names from its name and its path relative to the
+//! workspace root, so two copies of one package in one target dir would overwrite each other
+//! (and never into the learner's `exercises/target`: a copy's artifacts could pass for the
+//! learner's own). The workspace is kept between runs and files are rewritten only when their
+//! content changes, so a second verify rebuilds only what changed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -41,87 +43,251 @@ pub fn verify(course: &Course, opts: &VerifyOptions, services: &mut Services) ->
         .iter()
         .filter(|ex| course.exercise_dir(ex).join("Cargo.toml").is_file())
         .collect();
-    let scratch = tempfile::Builder::new()
-        .prefix("backlings-verify-")
-        .tempdir()
-        .context("cannot create a temporary folder for verify")?;
-    let target = course.workspace_dir().join("target").join("verify");
-    let progress = Progress::new(exercises.len());
-
-    // Round 1: the exercises as shipped must compile and fail.
-    progress.stage("shipped exercises fail");
-    let shipped = workspace_copy(course, scratch.path(), "shipped", |_| Ok(()))?;
-    let outcomes = run_round(
-        &shipped, &target, &exercises, services, opts.jobs, &progress,
-    )?;
-    for (ex, o) in exercises.iter().zip(&outcomes) {
-        cases.push(unsolved_case(ex, o));
-    }
-
-    // Round 2: the solutions, overlaid on a copy, must pass.
-    progress.stage("solutions pass");
-    let solved = workspace_copy(course, scratch.path(), "solutions", |ws| {
-        overlay_solutions(course, ws)
-    })?;
-    let outcomes = run_round(&solved, &target, &exercises, services, opts.jobs, &progress)?;
-    for (ex, o) in exercises.iter().zip(&outcomes) {
-        let case = match o.verdict {
-            Verdict::Passed => Case::new(
-                "solution",
-                format!("{}: solution passes", ex.name),
-                Status::Pass,
-            ),
-            Verdict::ServicesUnavailable => services_case("solution", ex, o),
-            _ => Case::new(
-                "solution",
-                format!("{}: solution passes", ex.name),
-                Status::Fail,
-            )
-            .message(format!("the solution does not pass ({})", verdict_words(o)))
-            .output(outcome_text(o)),
-        };
-        cases.push(timed(case, o));
-    }
-
-    // Style: rustfmt and clippy on the solved copy.
-    if !opts.skip_style {
-        progress.stage("solutions are rustfmt- and clippy-clean");
-        cases.extend(rustfmt_cases(course, &exercises));
-        cases.extend(clippy_cases(&solved, &target, &exercises)?);
-    }
-
-    // Rounds 3…: the k-th mutant of every exercise that has one, all in one build.
     let mutants: BTreeMap<&str, Vec<PathBuf>> = exercises
         .iter()
         .map(|ex| (ex.name.as_str(), mutant_files(course, ex)))
-        .filter(|(_, m)| !m.is_empty())
         .collect();
-    let rounds = mutants.values().map(Vec::len).max().unwrap_or(0);
-    for k in 0..rounds {
-        progress.stage(&format!(
-            "mutants are rejected (round {} of {rounds})",
-            k + 1
-        ));
-        let in_round: Vec<&ExerciseInfo> = exercises
-            .iter()
-            .copied()
-            .filter(|ex| mutants.get(ex.name.as_str()).is_some_and(|m| m.len() > k))
-            .collect();
-        let ws = workspace_copy(course, scratch.path(), &format!("mutants-{k}"), |ws| {
-            overlay_solutions(course, ws)?;
-            for ex in &in_round {
-                apply_mutant(&mutants[ex.name.as_str()][k], &ws.join(&ex.dir))?;
-            }
-            Ok(())
-        })?;
-        let outcomes = run_round(&ws, &target, &in_round, services, opts.jobs, &progress)?;
-        for (ex, o) in in_round.iter().zip(&outcomes) {
-            let mutant = &mutants[ex.name.as_str()][k];
-            cases.push(timed(mutant_case(course, ex, mutant, o), o));
+
+    // Every variant of every exercise (as shipped, solved, each mutant) is a package of one
+    // synthetic workspace: one cargo build compiles them all in parallel, and the workspace is
+    // kept between runs so that what did not change is not rebuilt.
+    let mut variants = Vec::new();
+    for ex in &exercises {
+        variants.push(Variant::new(ex, Kind::Shipped));
+        variants.push(Variant::new(ex, Kind::Solution));
+        for m in &mutants[ex.name.as_str()] {
+            variants.push(Variant::new(ex, Kind::Mutant(m.clone())));
         }
+    }
+    let root = course.workspace_dir().join("target").join("verify");
+    let ws = root.join("ws");
+    let target = root.join("target");
+    sync_workspace(course, &ws, &variants)?;
+
+    let progress = Progress::new(variants.len());
+    progress.stage("building and testing every variant");
+    let infos: Vec<ExerciseInfo> = variants.iter().map(|v| v.info.clone()).collect();
+    let refs: Vec<&ExerciseInfo> = infos.iter().collect();
+    let outcomes = run_round(&ws, &target, &refs, services, opts.jobs, &progress)?;
+
+    for (v, o) in variants.iter().zip(&outcomes) {
+        let case = match &v.kind {
+            Kind::Shipped => unsolved_case(v.ex, o),
+            Kind::Solution => solution_case(v.ex, o),
+            Kind::Mutant(path) => timed(mutant_case(course, v.ex, path, o), o),
+        };
+        cases.push(case);
+    }
+    // Report in a stable order: manifest, unsolved, solutions, then mutants (style comes next).
+    let order = |c: &Case| ["manifest", "unsolved", "solution", "style", "mutant"].iter().position(|g| *g == c.group);
+    cases.sort_by_key(order);
+
+    if !opts.skip_style {
+        progress.stage("solutions are rustfmt- and clippy-clean");
+        let mut style = rustfmt_cases(course, &exercises);
+        let solved: Vec<&Variant> = variants.iter().filter(|v| v.kind == Kind::Solution).collect();
+        style.extend(clippy_cases(&ws, &target, &solved)?);
+        let at = cases.iter().position(|c| c.group == "mutant").unwrap_or(cases.len());
+        cases.splice(at..at, style);
     }
     progress.finish();
     Ok(Report::new("verify", cases))
+}
+
+fn solution_case(ex: &ExerciseInfo, o: &Outcome) -> Case {
+    let name = format!("{}: solution passes", ex.name);
+    let case = match o.verdict {
+        Verdict::Passed => Case::new("solution", name, Status::Pass),
+        Verdict::ServicesUnavailable => services_case("solution", ex, o),
+        _ => Case::new("solution", name, Status::Fail)
+            .message(format!("the solution does not pass ({})", verdict_words(o)))
+            .output(outcome_text(o)),
+    };
+    timed(case, o)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    Shipped,
+    Solution,
+    Mutant(PathBuf),
+}
+
+/// One package of the synthetic workspace: an exercise as shipped, solved, or mutated.
+struct Variant<'a> {
+    ex: &'a ExerciseInfo,
+    kind: Kind,
+    /// Where the package lives, relative to the synthetic workspace.
+    dir: PathBuf,
+    /// The exercise's settings under the variant's package name (`<exercise>__<variant>`).
+    info: ExerciseInfo,
+}
+
+impl<'a> Variant<'a> {
+    fn new(ex: &'a ExerciseInfo, kind: Kind) -> Variant<'a> {
+        let (suffix, dir) = match &kind {
+            Kind::Shipped => ("shipped".to_owned(), Path::new("shipped").join(&ex.dir)),
+            Kind::Solution => ("solution".to_owned(), Path::new("solution").join(&ex.dir)),
+            Kind::Mutant(path) => {
+                let stem: String = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().to_lowercase())
+                    .unwrap_or_default()
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect();
+                (format!("m_{stem}"), Path::new("mutant").join(&ex.name).join(&stem))
+            }
+        };
+        let mut info = ex.clone();
+        info.name = format!("{}__{suffix}", ex.name);
+        Variant { ex, kind, dir, info }
+    }
+
+    /// The variant's files (relative to its package dir) and their contents.
+    fn files(&self, course: &Course) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
+        let mut files = BTreeMap::new();
+        let mut add_tree = |root: &Path, skip_mutants: bool| -> Result<()> {
+            let mut paths = Vec::new();
+            walk(root, &mut |p| paths.push(p.to_path_buf()));
+            for p in paths {
+                let rel = p.strip_prefix(root).unwrap_or(&p).to_path_buf();
+                if skip_mutants && rel.starts_with(MUTANTS_DIR) {
+                    continue;
+                }
+                files.insert(rel, std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?);
+            }
+            Ok(())
+        };
+        add_tree(&course.exercise_dir(self.ex), false)?;
+        if self.kind != Kind::Shipped {
+            add_tree(&course.solution_dir(self.ex), true)?;
+        }
+        if let Kind::Mutant(path) = &self.kind {
+            if path.is_dir() {
+                add_tree(path, false)?;
+            } else {
+                files.insert(PathBuf::from("src/lib.rs"), std::fs::read(path)?);
+            }
+        }
+        let manifest = files
+            .get(Path::new("Cargo.toml"))
+            .with_context(|| format!("{} has no Cargo.toml", self.ex.dir))?;
+        let manifest = rename_package(manifest, &self.info.name, &self.ex.name)?;
+        files.insert(PathBuf::from("Cargo.toml"), manifest);
+        Ok(files)
+    }
+}
+
+/// The package gets the variant's name (so variants never share artifacts) while its library
+/// keeps the exercise's crate name (so the tests' `use exercise::…` still resolves).
+fn rename_package(manifest: &[u8], package: &str, lib: &str) -> Result<Vec<u8>> {
+    let text = String::from_utf8_lossy(manifest);
+    let mut table: toml::Table = toml::from_str(&text).context("cannot parse an exercise's Cargo.toml")?;
+    if let Some(pkg) = table.get_mut("package").and_then(|p| p.as_table_mut()) {
+        pkg.insert("name".into(), toml::Value::String(package.to_owned()));
+    }
+    let lib_table = table
+        .entry("lib")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let Some(lib_table) = lib_table.as_table_mut() {
+        lib_table
+            .entry("name")
+            .or_insert_with(|| toml::Value::String(lib.replace('-', "_")));
+    }
+    Ok(toml::to_string(&table)?.into_bytes())
+}
+
+/// Brings the synthetic workspace in line with the course: files are written only when their
+/// content changed (so cargo sees unchanged packages as fresh), stale files and variants removed.
+fn sync_workspace(course: &Course, ws: &Path, variants: &[Variant]) -> Result<()> {
+    std::fs::create_dir_all(ws)?;
+    // Everything of the exercises workspace that is not an exercise (the support crate, say).
+    let topic_dirs: Vec<&str> = course.manifest.topics.iter().map(|t| t.dir.as_str()).collect();
+    let source = course.workspace_dir();
+    for entry in std::fs::read_dir(&source)?.flatten() {
+        let name = entry.file_name();
+        let name_str = name.to_string_lossy();
+        if name_str == "target" || topic_dirs.contains(&name_str.as_ref()) || name_str.starts_with('.') {
+            continue;
+        }
+        let dest = ws.join(&name);
+        if entry.path().is_dir() {
+            let mut files = BTreeMap::new();
+            let base = entry.path();
+            let mut paths = Vec::new();
+            walk(&base, &mut |p| paths.push(p.to_path_buf()));
+            for p in paths {
+                files.insert(p.strip_prefix(&base).unwrap_or(&p).to_path_buf(), std::fs::read(&p)?);
+            }
+            sync_dir(&dest, &files)?;
+        } else if name_str == "Cargo.toml" {
+            let members: Vec<toml::Value> = variants
+                .iter()
+                .map(|v| toml::Value::String(v.dir.to_string_lossy().into_owned()))
+                .chain(other_members(&source, &topic_dirs))
+                .collect();
+            let mut table: toml::Table = toml::from_str(&std::fs::read_to_string(entry.path())?)?;
+            if let Some(w) = table.get_mut("workspace").and_then(|w| w.as_table_mut()) {
+                w.insert("members".into(), toml::Value::Array(members));
+                w.remove("exclude");
+            }
+            write_if_changed(&dest, toml::to_string(&table)?.as_bytes())?;
+        } else {
+            write_if_changed(&dest, &std::fs::read(entry.path())?)?;
+        }
+    }
+    let listed = ws.join(".variants");
+    let previous = std::fs::read_to_string(&listed).unwrap_or_default();
+    let current: BTreeSet<String> = variants.iter().map(|v| v.dir.to_string_lossy().into_owned()).collect();
+    for old in previous.lines().filter(|l| !l.is_empty() && !current.contains(*l)) {
+        let _ = std::fs::remove_dir_all(ws.join(old));
+    }
+    for v in variants {
+        sync_dir(&ws.join(&v.dir), &v.files(course)?)?;
+    }
+    write_if_changed(&listed, current.into_iter().collect::<Vec<_>>().join("\n").as_bytes())?;
+    Ok(())
+}
+
+/// Workspace members outside the topic folders (the support crate), as written in the course.
+fn other_members(source: &Path, topic_dirs: &[&str]) -> Vec<toml::Value> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(source) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if e.path().join("Cargo.toml").is_file() && !topic_dirs.contains(&name.as_str()) {
+                out.push(toml::Value::String(name));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    out
+}
+
+fn sync_dir(dir: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> Result<()> {
+    let mut existing = Vec::new();
+    walk(dir, &mut |p| existing.push(p.to_path_buf()));
+    for p in existing {
+        let rel = p.strip_prefix(dir).unwrap_or(&p);
+        if !files.contains_key(rel) {
+            std::fs::remove_file(&p)?;
+        }
+    }
+    for (rel, contents) in files {
+        write_if_changed(&dir.join(rel), contents)?;
+    }
+    Ok(())
+}
+
+fn write_if_changed(path: &Path, contents: &[u8]) -> Result<()> {
+    if std::fs::read(path).is_ok_and(|old| old == contents) {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn timed(mut case: Case, o: &Outcome) -> Case {
@@ -149,17 +315,6 @@ fn unsolved_case(ex: &ExerciseInfo, o: &Outcome) -> Case {
     timed(case, o)
 }
 
-/// A mutant is either `mutants/<name>.rs`, which replaces `src/lib.rs`, or a folder
-/// `mutants/<name>/` whose files replace the same paths in the exercise (a migration, say).
-fn apply_mutant(mutant: &Path, exercise: &Path) -> Result<()> {
-    if mutant.is_dir() {
-        copy_tree(mutant, exercise)
-    } else {
-        std::fs::copy(mutant, exercise.join("src/lib.rs"))
-            .map(|_| ())
-            .with_context(|| format!("cannot apply mutant {}", mutant.display()))
-    }
-}
 
 fn mutant_case(course: &Course, ex: &ExerciseInfo, mutant: &Path, o: &Outcome) -> Case {
     let stem = mutant
@@ -273,20 +428,6 @@ pub fn workspace_copy(
     Ok(ws)
 }
 
-/// Writes every solution file over its exercise file in the copy `ws` (mutants excluded).
-pub fn overlay_solutions(course: &Course, ws: &Path) -> Result<()> {
-    for ex in &course.manifest.exercises {
-        for (rel, path) in solution_files(course, ex) {
-            let dest = ws.join(&ex.dir).join(&rel);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::copy(&path, &dest)
-                .with_context(|| format!("cannot copy {}", path.display()))?;
-        }
-    }
-    Ok(())
-}
 
 /// The files of an exercise's solution, relative to the solution dir, mutants excluded.
 fn solution_files(course: &Course, ex: &ExerciseInfo) -> Vec<(PathBuf, PathBuf)> {
@@ -525,7 +666,7 @@ fn rustfmt_cases(course: &Course, exercises: &[&ExerciseInfo]) -> Vec<Case> {
         .collect()
 }
 
-fn clippy_cases(ws: &Path, target: &Path, exercises: &[&ExerciseInfo]) -> Result<Vec<Case>> {
+fn clippy_cases(ws: &Path, target: &Path, solved: &[&Variant]) -> Result<Vec<Case>> {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(ws)
         .args([
@@ -536,8 +677,8 @@ fn clippy_cases(ws: &Path, target: &Path, exercises: &[&ExerciseInfo]) -> Result
             "--target-dir",
         ])
         .arg(target);
-    for ex in exercises {
-        cmd.arg("-p").arg(&ex.name);
+    for v in solved {
+        cmd.arg("-p").arg(&v.info.name);
     }
     cmd.args(["--", "-D", "warnings"]);
     let started = Instant::now();
@@ -566,11 +707,11 @@ fn clippy_cases(ws: &Path, target: &Path, exercises: &[&ExerciseInfo]) -> Result
             list.push(rendered);
         }
     }
-    Ok(exercises
+    Ok(solved
         .iter()
-        .map(|ex| {
-            let name = format!("{}: solution is clippy-clean", ex.name);
-            let mut case = match findings.get(&ex.name) {
+        .map(|v| {
+            let name = format!("{}: solution is clippy-clean", v.ex.name);
+            let mut case = match findings.get(&v.info.name) {
                 None => Case::new("style", name, Status::Pass),
                 Some(msgs) => Case::new("style", name, Status::Fail)
                     .message(format!(

@@ -416,3 +416,34 @@ fn grade_survives_hostile_learner_code() {
         "a learner's child process outlived grading: {survivors:?}"
     );
 }
+
+/// verify keeps its build between runs; a change must still be seen (no stale artifacts), and
+/// an unchanged course must not be rebuilt.
+#[test]
+fn verify_reuses_its_build_but_sees_every_change() {
+    let course = Course::fixture("mini");
+    let (code, _) = verify_json(&course, &["--skip-style"]);
+    assert_eq!(code, 0);
+    course.write("solutions/01_basics/01_add/src/lib.rs", "pub fn add(a: i32, b: i32) -> i32 {\n    a * b\n}\n");
+    let (code, report) = verify_json(&course, &["--skip-style"]);
+    assert_eq!(code, 1, "the changed solution must be rebuilt and fail");
+    assert_eq!(failing(&report), ["add: solution passes"]);
+    course.write("solutions/01_basics/01_add/src/lib.rs", "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n");
+    let (code, _) = verify_json(&course, &["--skip-style"]);
+    assert_eq!(code, 0, "and fixed again");
+    // Nothing changed since: cargo finds every package fresh.
+    let ws = course.file("exercises/target/verify/ws");
+    let out = std::process::Command::new("cargo")
+        .args(["build", "--tests", "--workspace", "--message-format", "json", "--target-dir"])
+        .arg(course.file("exercises/target/verify/target"))
+        .current_dir(&ws)
+        .output()
+        .unwrap();
+    let rebuilt: Vec<String> = stdout(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["fresh"] == false)
+        .map(|m| m["target"]["name"].as_str().unwrap_or("?").to_owned())
+        .collect();
+    assert!(rebuilt.is_empty(), "an unchanged course was rebuilt: {rebuilt:?}");
+}

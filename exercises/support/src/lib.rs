@@ -8,6 +8,7 @@ use std::future::Future;
 use std::time::Duration;
 
 pub mod db;
+pub mod http;
 pub mod kv;
 
 /// Awaits `fut`, failing the test with `what` if it takes longer than `limit`. Use it around

@@ -59,10 +59,33 @@ pub fn verify(course: &Course, opts: &VerifyOptions, services: &mut Services) ->
             variants.push(Variant::new(ex, Kind::Mutant(m.clone())));
         }
     }
+    // A variant whose files cannot be assembled (a mutant patch that no longer applies) is
+    // reported, and left out of the build.
+    let mut prepared = Vec::new();
+    for v in variants {
+        match v.files(course) {
+            Ok(files) => prepared.push((v, files)),
+            Err(e) => {
+                let (group, what) = match &v.kind {
+                    Kind::Mutant(path) => (
+                        "mutant",
+                        format!("mutant `{}` is rejected", mutant_stem(path)),
+                    ),
+                    Kind::Solution => ("solution", "solution passes".to_owned()),
+                    Kind::Shipped => ("unsolved", "fails as shipped".to_owned()),
+                };
+                cases.push(
+                    Case::new(group, format!("{}: {what}", v.ex.name), Status::Fail)
+                        .message(format!("{e:#}")),
+                );
+            }
+        }
+    }
     let root = course.workspace_dir().join("target").join("verify");
     let ws = root.join("ws");
     let target = root.join("target");
-    sync_workspace(course, &ws, &variants)?;
+    sync_workspace(course, &ws, &prepared)?;
+    let variants: Vec<Variant> = prepared.into_iter().map(|(v, _)| v).collect();
 
     let progress = Progress::new(variants.len());
     progress.stage("building and testing every variant");
@@ -79,15 +102,25 @@ pub fn verify(course: &Course, opts: &VerifyOptions, services: &mut Services) ->
         cases.push(case);
     }
     // Report in a stable order: manifest, unsolved, solutions, then mutants (style comes next).
-    let order = |c: &Case| ["manifest", "unsolved", "solution", "style", "mutant"].iter().position(|g| *g == c.group);
+    let order = |c: &Case| {
+        ["manifest", "unsolved", "solution", "style", "mutant"]
+            .iter()
+            .position(|g| *g == c.group)
+    };
     cases.sort_by_key(order);
 
     if !opts.skip_style {
         progress.stage("solutions are rustfmt- and clippy-clean");
         let mut style = rustfmt_cases(course, &exercises);
-        let solved: Vec<&Variant> = variants.iter().filter(|v| v.kind == Kind::Solution).collect();
+        let solved: Vec<&Variant> = variants
+            .iter()
+            .filter(|v| v.kind == Kind::Solution)
+            .collect();
         style.extend(clippy_cases(&ws, &target, &solved)?);
-        let at = cases.iter().position(|c| c.group == "mutant").unwrap_or(cases.len());
+        let at = cases
+            .iter()
+            .position(|c| c.group == "mutant")
+            .unwrap_or(cases.len());
         cases.splice(at..at, style);
     }
     progress.finish();
@@ -129,19 +162,25 @@ impl<'a> Variant<'a> {
             Kind::Shipped => ("shipped".to_owned(), Path::new("shipped").join(&ex.dir)),
             Kind::Solution => ("solution".to_owned(), Path::new("solution").join(&ex.dir)),
             Kind::Mutant(path) => {
-                let stem: String = path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().to_lowercase())
-                    .unwrap_or_default()
+                let stem: String = mutant_stem(path)
+                    .to_lowercase()
                     .chars()
                     .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
                     .collect();
-                (format!("m_{stem}"), Path::new("mutant").join(&ex.name).join(&stem))
+                (
+                    format!("m_{stem}"),
+                    Path::new("mutant").join(&ex.name).join(&stem),
+                )
             }
         };
         let mut info = ex.clone();
         info.name = format!("{}__{suffix}", ex.name);
-        Variant { ex, kind, dir, info }
+        Variant {
+            ex,
+            kind,
+            dir,
+            info,
+        }
     }
 
     /// The variant's files (relative to its package dir) and their contents.
@@ -155,7 +194,10 @@ impl<'a> Variant<'a> {
                 if skip_mutants && rel.starts_with(MUTANTS_DIR) {
                     continue;
                 }
-                files.insert(rel, std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?);
+                files.insert(
+                    rel,
+                    std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?,
+                );
             }
             Ok(())
         };
@@ -166,6 +208,16 @@ impl<'a> Variant<'a> {
         if let Kind::Mutant(path) = &self.kind {
             if path.is_dir() {
                 add_tree(path, false)?;
+            } else if path.extension().is_some_and(|e| e == "patch") {
+                let text = std::fs::read_to_string(path)?;
+                for (file, patched) in apply_patch(&text, &files).map_err(|e| {
+                    anyhow::anyhow!(
+                        "mutant {} does not apply to the solution: {e}",
+                        path.display()
+                    )
+                })? {
+                    files.insert(file, patched.into_bytes());
+                }
             } else {
                 files.insert(PathBuf::from("src/lib.rs"), std::fs::read(path)?);
             }
@@ -179,11 +231,54 @@ impl<'a> Variant<'a> {
     }
 }
 
+/// Applies a mutant patch (unified diff, one or more files, paths relative to the exercise, text
+/// before the first `---` line is its description) to the solved files. Returns the new
+/// contents of each patched file.
+fn apply_patch(
+    text: &str,
+    files: &BTreeMap<PathBuf, Vec<u8>>,
+) -> Result<Vec<(PathBuf, String)>, String> {
+    let mut out = Vec::new();
+    let starts: Vec<usize> = text
+        .match_indices("--- ")
+        .filter(|(i, _)| *i == 0 || text.as_bytes()[i - 1] == b'\n')
+        .map(|(i, _)| i)
+        .collect();
+    if starts.is_empty() {
+        return Err("it contains no `--- a/<file>` header".into());
+    }
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(text.len());
+        let one = &text[start..end];
+        let patch = diffy::Patch::from_str(one).map_err(|e| e.to_string())?;
+        let name = patch
+            .modified()
+            .or(patch.original())
+            .ok_or("a file header has no path")?;
+        let rel = PathBuf::from(
+            name.trim()
+                .trim_start_matches("b/")
+                .trim_start_matches("a/"),
+        );
+        let base = files.get(&rel).ok_or_else(|| {
+            format!(
+                "it patches {}, which the solved exercise does not have",
+                rel.display()
+            )
+        })?;
+        let base = String::from_utf8_lossy(base);
+        let patched = diffy::apply(&base, &patch).map_err(|e| format!("{}: {e}", rel.display()))?;
+        out.push((rel, patched));
+    }
+    Ok(out)
+}
+
 /// The package gets the variant's name (so variants never share artifacts) while its library
 /// keeps the exercise's crate name (so the tests' `use exercise::…` still resolves).
 fn rename_package(manifest: &[u8], package: &str, lib: &str) -> Result<Vec<u8>> {
     let text = String::from_utf8_lossy(manifest);
-    let mut table: toml::Table = toml::from_str(&text).context("cannot parse an exercise's Cargo.toml")?;
+    let mut table: toml::Table =
+        toml::from_str(&text).context("cannot parse an exercise's Cargo.toml")?;
     if let Some(pkg) = table.get_mut("package").and_then(|p| p.as_table_mut()) {
         pkg.insert("name".into(), toml::Value::String(package.to_owned()));
     }
@@ -200,15 +295,27 @@ fn rename_package(manifest: &[u8], package: &str, lib: &str) -> Result<Vec<u8>> 
 
 /// Brings the synthetic workspace in line with the course: files are written only when their
 /// content changed (so cargo sees unchanged packages as fresh), stale files and variants removed.
-fn sync_workspace(course: &Course, ws: &Path, variants: &[Variant]) -> Result<()> {
+fn sync_workspace(
+    course: &Course,
+    ws: &Path,
+    variants: &[(Variant, BTreeMap<PathBuf, Vec<u8>>)],
+) -> Result<()> {
     std::fs::create_dir_all(ws)?;
     // Everything of the exercises workspace that is not an exercise (the support crate, say).
-    let topic_dirs: Vec<&str> = course.manifest.topics.iter().map(|t| t.dir.as_str()).collect();
+    let topic_dirs: Vec<&str> = course
+        .manifest
+        .topics
+        .iter()
+        .map(|t| t.dir.as_str())
+        .collect();
     let source = course.workspace_dir();
     for entry in std::fs::read_dir(&source)?.flatten() {
         let name = entry.file_name();
         let name_str = name.to_string_lossy();
-        if name_str == "target" || topic_dirs.contains(&name_str.as_ref()) || name_str.starts_with('.') {
+        if name_str == "target"
+            || topic_dirs.contains(&name_str.as_ref())
+            || name_str.starts_with('.')
+        {
             continue;
         }
         let dest = ws.join(&name);
@@ -218,13 +325,16 @@ fn sync_workspace(course: &Course, ws: &Path, variants: &[Variant]) -> Result<()
             let mut paths = Vec::new();
             walk(&base, &mut |p| paths.push(p.to_path_buf()));
             for p in paths {
-                files.insert(p.strip_prefix(&base).unwrap_or(&p).to_path_buf(), std::fs::read(&p)?);
+                files.insert(
+                    p.strip_prefix(&base).unwrap_or(&p).to_path_buf(),
+                    std::fs::read(&p)?,
+                );
             }
             sync_dir(&dest, &files)?;
         } else if name_str == "Cargo.toml" {
             let members: Vec<toml::Value> = variants
                 .iter()
-                .map(|v| toml::Value::String(v.dir.to_string_lossy().into_owned()))
+                .map(|(v, _)| toml::Value::String(v.dir.to_string_lossy().into_owned()))
                 .chain(other_members(&source, &topic_dirs))
                 .collect();
             let mut table: toml::Table = toml::from_str(&std::fs::read_to_string(entry.path())?)?;
@@ -239,14 +349,27 @@ fn sync_workspace(course: &Course, ws: &Path, variants: &[Variant]) -> Result<()
     }
     let listed = ws.join(".variants");
     let previous = std::fs::read_to_string(&listed).unwrap_or_default();
-    let current: BTreeSet<String> = variants.iter().map(|v| v.dir.to_string_lossy().into_owned()).collect();
-    for old in previous.lines().filter(|l| !l.is_empty() && !current.contains(*l)) {
+    let current: BTreeSet<String> = variants
+        .iter()
+        .map(|(v, _)| v.dir.to_string_lossy().into_owned())
+        .collect();
+    for old in previous
+        .lines()
+        .filter(|l| !l.is_empty() && !current.contains(*l))
+    {
         let _ = std::fs::remove_dir_all(ws.join(old));
     }
-    for v in variants {
-        sync_dir(&ws.join(&v.dir), &v.files(course)?)?;
+    for (v, files) in variants {
+        sync_dir(&ws.join(&v.dir), files)?;
     }
-    write_if_changed(&listed, current.into_iter().collect::<Vec<_>>().join("\n").as_bytes())?;
+    write_if_changed(
+        &listed,
+        current
+            .into_iter()
+            .collect::<Vec<_>>()
+            .join("\n")
+            .as_bytes(),
+    )?;
     Ok(())
 }
 
@@ -315,12 +438,15 @@ fn unsolved_case(ex: &ExerciseInfo, o: &Outcome) -> Case {
     timed(case, o)
 }
 
+/// A mutant's name: its file name without the extension (`no_ttl.patch` → `no_ttl`).
+fn mutant_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
 
 fn mutant_case(course: &Course, ex: &ExerciseInfo, mutant: &Path, o: &Outcome) -> Case {
-    let stem = mutant
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let stem = mutant_stem(mutant);
     let name = format!("{}: mutant `{stem}` is rejected", ex.name);
     let rel = mutant
         .strip_prefix(&course.root)
@@ -356,8 +482,12 @@ fn describe_mutant(path: &Path) -> Option<String> {
     } else {
         path.to_path_buf()
     };
-    let text = std::fs::read_to_string(file).ok()?;
+    let text = std::fs::read_to_string(&file).ok()?;
     let first = text.lines().next()?.trim();
+    if file.extension().is_some_and(|e| e == "patch") {
+        // A patch's description is the text before its first `--- ` header.
+        return (!first.starts_with("--- ") && !first.is_empty()).then(|| first.to_owned());
+    }
     first
         .strip_prefix("//!")
         .or_else(|| first.strip_prefix("--"))
@@ -428,7 +558,6 @@ pub fn workspace_copy(
     Ok(ws)
 }
 
-
 /// The files of an exercise's solution, relative to the solution dir, mutants excluded.
 fn solution_files(course: &Course, ex: &ExerciseInfo) -> Vec<(PathBuf, PathBuf)> {
     let root = course.solution_dir(ex);
@@ -448,7 +577,7 @@ fn mutant_files(course: &Course, ex: &ExerciseInfo) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|d| {
             d.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_dir() || p.extension().is_some_and(|x| x == "rs"))
+                .filter(|p| p.is_dir() || p.extension().is_some_and(|x| x == "rs" || x == "patch"))
                 .collect()
         })
         .unwrap_or_default();

@@ -468,19 +468,7 @@ fn dev_new_scaffolds_a_failing_exercise() {
 #[test]
 fn watch_reruns_on_save_and_moves_on() {
     let course = Course::fixture("mini");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("exercise"))
-        .args([
-            "--course",
-            course.path().to_str().unwrap(),
-            "watch",
-            "--events",
-        ])
-        .env_remove("CARGO_TARGET_DIR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_watch(&course, &[], Stdio::piped());
     let mut stdin = child.stdin.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
     let stdout = child.stdout.take().unwrap();
@@ -546,18 +534,7 @@ fn watch_reset_asks_and_restores() {
     let course = Course::fixture("mini");
     course.cmd().arg("list").assert().success(); // first use: the pristine snapshot is taken
     course.solve("01_basics/01_add");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("exercise"))
-        .args([
-            "--course",
-            course.path().to_str().unwrap(),
-            "watch",
-            "--events",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_watch(&course, &[], Stdio::piped());
     let mut stdin = child.stdin.take().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut next_event = |name: &str| loop {

@@ -424,17 +424,30 @@ fn verify_reuses_its_build_but_sees_every_change() {
     let course = Course::fixture("mini");
     let (code, _) = verify_json(&course, &["--skip-style"]);
     assert_eq!(code, 0);
-    course.write("solutions/01_basics/01_add/src/lib.rs", "pub fn add(a: i32, b: i32) -> i32 {\n    a * b\n}\n");
+    course.write(
+        "solutions/01_basics/01_add/src/lib.rs",
+        "pub fn add(a: i32, b: i32) -> i32 {\n    a * b\n}\n",
+    );
     let (code, report) = verify_json(&course, &["--skip-style"]);
     assert_eq!(code, 1, "the changed solution must be rebuilt and fail");
     assert_eq!(failing(&report), ["add: solution passes"]);
-    course.write("solutions/01_basics/01_add/src/lib.rs", "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n");
+    course.write(
+        "solutions/01_basics/01_add/src/lib.rs",
+        "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n",
+    );
     let (code, _) = verify_json(&course, &["--skip-style"]);
     assert_eq!(code, 0, "and fixed again");
     // Nothing changed since: cargo finds every package fresh.
     let ws = course.file("exercises/target/verify/ws");
     let out = std::process::Command::new("cargo")
-        .args(["build", "--tests", "--workspace", "--message-format", "json", "--target-dir"])
+        .args([
+            "build",
+            "--tests",
+            "--workspace",
+            "--message-format",
+            "json",
+            "--target-dir",
+        ])
         .arg(course.file("exercises/target/verify/target"))
         .current_dir(&ws)
         .output()
@@ -445,5 +458,38 @@ fn verify_reuses_its_build_but_sees_every_change() {
         .filter(|m| m["reason"] == "compiler-artifact" && m["fresh"] == false)
         .map(|m| m["target"]["name"].as_str().unwrap_or("?").to_owned())
         .collect();
-    assert!(rebuilt.is_empty(), "an unchanged course was rebuilt: {rebuilt:?}");
+    assert!(
+        rebuilt.is_empty(),
+        "an unchanged course was rebuilt: {rebuilt:?}"
+    );
+}
+
+#[test]
+fn patch_mutants_apply_to_the_solution_and_stale_ones_are_reported() {
+    let course = Course::fixture("mini");
+    // Killed: greet without the exclamation mark.
+    course.write(
+        "solutions/01_basics/02_greet/mutants/no_bang.patch",
+        "forgets the exclamation mark\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,3 +1,3 @@\n pub fn greet(name: &str) -> String {\n-    format!(\"Hello, {name}!\")\n+    format!(\"Hello, {name}\")\n }\n",
+    );
+    // Stale: its context no longer matches the solution.
+    course.write(
+        "solutions/01_basics/02_greet/mutants/stale.patch",
+        "an old bug\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,3 +1,3 @@\n pub fn greet(who: &str) -> String {\n-    format!(\"Hi, {who}!\")\n+    format!(\"Hi {who}\")\n }\n",
+    );
+    let (code, report) = verify_json(&course, &["--skip-style"]);
+    assert_eq!(code, 1);
+    assert_eq!(failing(&report), ["greet: mutant `stale` is rejected"]);
+    let stale = case(&report, "greet: mutant `stale` is rejected");
+    assert!(
+        stale["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not apply to the solution"),
+        "{stale}"
+    );
+    assert_eq!(
+        case(&report, "greet: mutant `no_bang` is rejected")["status"],
+        "pass"
+    );
 }

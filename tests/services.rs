@@ -317,20 +317,7 @@ fn watch_reuses_one_container_and_removes_it_on_exit() {
         return;
     }
     let course = solved_svc();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("exercise"))
-        .args([
-            "--course",
-            course.path().to_str().unwrap(),
-            "--services",
-            "container",
-            "watch",
-            "--events",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_watch(&course, &["--services", "container"], Stdio::piped());
     let mut stdin = child.stdin.take().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut verdict = || loop {
@@ -370,20 +357,7 @@ fn sigint_removes_containers() {
         return;
     }
     let course = solved_svc();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("exercise"))
-        .args([
-            "--course",
-            course.path().to_str().unwrap(),
-            "--services",
-            "container",
-            "watch",
-            "--events",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_watch(&course, &["--services", "container"], Stdio::null());
     // Keep stdin open: `wait()` would close it, and end of input is a normal quit.
     let _stdin = child.stdin.take();
     wait_until("the Postgres container", Duration::from_secs(120), || {
@@ -412,20 +386,7 @@ fn orphans_of_a_killed_cli_are_reaped_at_the_next_start() {
         return;
     }
     let course = solved_svc();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("exercise"))
-        .args([
-            "--course",
-            course.path().to_str().unwrap(),
-            "--services",
-            "container",
-            "watch",
-            "--events",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_watch(&course, &["--services", "container"], Stdio::null());
     let killed = child.id();
     wait_until("the Postgres container", Duration::from_secs(120), || {
         containers(&course, Some(killed)) == 1

@@ -98,3 +98,22 @@ pub fn stdout(out: &std::process::Output) -> String {
 pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// `exercise --course <dir> [extra…] watch --events`, with stdin piped (keys) and stderr dropped.
+pub fn spawn_watch(
+    course: &Course,
+    extra: &[&str],
+    stdout: std::process::Stdio,
+) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("exercise"))
+        .arg("--course")
+        .arg(course.path())
+        .args(extra)
+        .args(["watch", "--events"])
+        .env_remove("CARGO_TARGET_DIR")
+        .stdin(std::process::Stdio::piped())
+        .stdout(stdout)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start exercise watch")
+}

@@ -166,6 +166,12 @@ impl Watch {
         if let Some(run) = self.run.take() {
             run.cancel.cancel();
         }
+        // Stop the services now rather than when the last Arc goes: a run thread that is still
+        // unwinding from its cancellation may hold a clone past the end of this function, and
+        // the process would exit without removing the containers. The lock waits for it.
+        if let Ok(mut services) = self.services.lock() {
+            services.shutdown();
+        }
         self.out.event(json!({"event": "quit"}));
         self.out.say("\n");
         Ok(ExitCode::SUCCESS)

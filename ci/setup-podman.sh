@@ -6,6 +6,7 @@
 #  - default ulimits must be lowered or container start fails with setrlimit EPERM.
 #  - Podman reports port bindings with an empty HostIp, so testcontainers'
 #    get_host_port_ipv4 fails; the runner maps ports explicitly instead.
+#  - the service must not run from a folder that may be deleted (see below).
 set -euo pipefail
 SOCK=${PODMAN_SOCK:-/run/podman/podman.sock}
 if DOCKER_HOST=unix://$SOCK docker info >/dev/null 2>&1 || curl -sf --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1; then
@@ -20,7 +21,9 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 CONF
-setsid podman system service --time=0 "unix://$SOCK" >/tmp/podman-service.log 2>&1 < /dev/null &
+# Started from / : the service outlives this script, and conmon fails ("Failed to get working
+# directory") once the folder it was started from is deleted.
+(cd / && setsid podman system service --time=0 "unix://$SOCK" >/tmp/podman-service.log 2>&1 < /dev/null &)
 for _ in $(seq 1 100); do
   if curl -sf --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1; then
     echo "export DOCKER_HOST=unix://$SOCK"; exit 0

@@ -22,8 +22,10 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 CONF
 # Started from / : the service outlives this script, and conmon fails ("Failed to get working
-# directory") once the folder it was started from is deleted.
-(cd / && setsid podman system service --time=0 "unix://$SOCK" >/tmp/podman-service.log 2>&1 < /dev/null &)
+# directory") once the folder it was started from is deleted. (Only the podman process may run
+# in the background here: anything holding this script's stdout would hang `$(…)` callers.)
+cd /
+setsid podman system service --time=0 "unix://$SOCK" >/tmp/podman-service.log 2>&1 < /dev/null &
 for _ in $(seq 1 100); do
   if curl -sf --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1; then
     echo "export DOCKER_HOST=unix://$SOCK"; exit 0

@@ -69,6 +69,7 @@ pub fn watch(app: App, args: &WatchArgs, services: Services) -> Result<ExitCode>
         next_id: 0,
         last: None,
         confirm_reset: false,
+        banner: None,
         quit_on_eof: args.events,
     };
     let result = w.event_loop(&rx, &input);
@@ -93,16 +94,26 @@ struct Watch {
     /// The last finished outcome of the current exercise, re-shown after the list or a hint.
     last: Option<Outcome>,
     confirm_reset: bool,
+    /// The welcome message, on a learner's first session.
+    banner: Option<String>,
     quit_on_eof: bool,
 }
 
 impl Watch {
     fn event_loop(&mut self, rx: &Receiver<Msg>, input: &Input) -> Result<ExitCode> {
         if self.app.state.fresh {
-            self.out.say(&format!(
-                "{}\n",
-                self.app.course.manifest.welcome_message.trim_end()
-            ));
+            // Shown above the verdicts until the learner presses a key: every run clears the
+            // screen, and a welcome printed once would be gone before anyone read it.
+            let welcome = self
+                .app
+                .course
+                .manifest
+                .welcome_message
+                .trim_end()
+                .to_owned();
+            self.out
+                .event(json!({"event": "welcome", "message": welcome}));
+            self.banner = Some(welcome);
             self.app.save()?;
         }
         self.out.event(json!({"event": "start", "exercise": self.app.current().name, "done": self.app.done_count(), "total": self.app.total()}));
@@ -123,6 +134,7 @@ impl Watch {
                     }
                 }
                 Msg::Key(key) => {
+                    self.banner = None;
                     if self.confirm_reset {
                         self.confirm_reset = false;
                         if key == 'y' {
@@ -202,7 +214,7 @@ impl Watch {
             cancel: cancel.clone(),
         });
         self.out.event(json!({"event": "run", "exercise": ex.name}));
-        self.out.clear();
+        self.clear_screen();
         self.out
             .say(&format!("Running {}…\n", paint(BOLD, &ex.name)));
         self.out.say(&self.footer());
@@ -279,9 +291,16 @@ impl Watch {
                 paint(BOLD, "n")
             ));
         }
-        self.out.clear();
+        self.clear_screen();
         self.out.say(&text);
         self.out.say(&self.footer());
+    }
+
+    fn clear_screen(&self) {
+        self.out.clear();
+        if let Some(banner) = &self.banner {
+            self.out.say(&format!("{}\n\n", paint(BOLD, banner)));
+        }
     }
 
     fn footer(&self) -> String {
@@ -381,7 +400,7 @@ impl Watch {
         if let Some(run) = self.run.take() {
             run.cancel.cancel();
         }
-        self.out.clear();
+        self.clear_screen();
         self.out.say("Checking every exercise…\n");
         let before = self.app.state.current;
         let outcomes = {

@@ -1,0 +1,110 @@
+use backlings_support::db;
+use pg_transactions::{TransferError, transfer};
+use sqlx::PgPool;
+
+async fn bank() -> PgPool {
+    let pool = db::isolated_pool().await;
+    sqlx::query("INSERT INTO accounts (id, owner, balance_cents) VALUES (1, 'ada', 10000), (2, 'bob', 5000), (3, 'cy', 0)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool
+}
+
+async fn balances(pool: &PgPool) -> Vec<i64> {
+    sqlx::query_scalar("SELECT balance_cents FROM accounts ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+async fn ledger(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM transfers")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_transfer_moves_money_and_is_recorded() {
+    let pool = bank().await;
+    transfer(&pool, 1, 3, 2500)
+        .await
+        .expect("ada can pay cy 25.00");
+    assert_eq!(balances(&pool).await, [7500, 5000, 2500]);
+    assert_eq!(ledger(&pool).await, 1, "every transfer is recorded");
+}
+
+#[tokio::test]
+async fn an_overdraft_changes_nothing() {
+    let pool = bank().await;
+    assert_eq!(
+        transfer(&pool, 2, 1, 5001).await,
+        Err(TransferError::InsufficientFunds)
+    );
+    assert_eq!(balances(&pool).await, [10000, 5000, 0]);
+    assert_eq!(ledger(&pool).await, 0);
+}
+
+#[tokio::test]
+async fn an_unknown_destination_leaves_the_source_untouched() {
+    let pool = bank().await;
+    assert_eq!(
+        transfer(&pool, 1, 99, 1000).await,
+        Err(TransferError::UnknownAccount(99))
+    );
+    assert_eq!(
+        balances(&pool).await,
+        [10000, 5000, 0],
+        "the debit must be rolled back with the failed credit: one transaction, or money vanishes"
+    );
+    assert_eq!(ledger(&pool).await, 0);
+    assert_eq!(
+        transfer(&pool, 42, 1, 1000).await,
+        Err(TransferError::UnknownAccount(42))
+    );
+    assert_eq!(balances(&pool).await, [10000, 5000, 0]);
+}
+
+#[tokio::test]
+async fn amounts_must_be_positive() {
+    let pool = bank().await;
+    assert_eq!(
+        transfer(&pool, 1, 2, 0).await,
+        Err(TransferError::InvalidAmount)
+    );
+    assert_eq!(
+        transfer(&pool, 1, 2, -500).await,
+        Err(TransferError::InvalidAmount),
+        "a negative transfer would be a theft"
+    );
+    assert_eq!(balances(&pool).await, [10000, 5000, 0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_transfers_keep_the_total_and_never_deadlock() {
+    let pool = bank().await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..24i64 {
+        let pool = pool.clone();
+        // Opposite directions at once: A→B and B→A lock the same two rows.
+        let (from, to) = if i % 2 == 0 { (1, 2) } else { (2, 1) };
+        tasks.spawn(async move {
+            let mut errors = Vec::new();
+            for _ in 0..5 {
+                if let Err(e) = transfer(&pool, from, to, 100).await {
+                    errors.push(e);
+                }
+            }
+            errors
+        });
+    }
+    let errors: Vec<TransferError> = tasks.join_all().await.into_iter().flatten().collect();
+    assert!(
+        errors.is_empty(),
+        "transfers failed under concurrency (a deadlock? lock rows in id order): {errors:?}"
+    );
+    let total: i64 = balances(&pool).await.iter().sum();
+    assert_eq!(total, 15000, "money is neither created nor destroyed");
+    assert_eq!(ledger(&pool).await, 120);
+}

@@ -16,7 +16,9 @@ use testcontainers::runners::SyncRunner;
 use testcontainers::{Container, GenericImage, ImageExt};
 
 use super::config::{POSTGRES_IMAGE_VAR, REDIS_IMAGE_VAR};
-use super::{Endpoint, Provider, ServicesConfig, ServicesError, cleanup, clients};
+use super::{
+    Endpoint, Provider, ServicesConfig, ServicesError, cleanup, clients, free_port, process_alive,
+};
 use crate::manifest::Service;
 
 pub const LABEL_TOOL: &str = "io.backlings.tool";
@@ -108,14 +110,6 @@ pub fn remove_containers(ids: &[String]) {
     });
 }
 
-fn process_alive(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks for existence.
-    unsafe {
-        libc::kill(pid, 0) == 0
-            || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
-    }
-}
-
 /// Removes containers whose owning CLI is gone (killed with SIGKILL, say). Kept containers
 /// (`services up`) are left alone.
 pub fn reap_orphans() -> usize {
@@ -181,13 +175,6 @@ impl ContainerProvider {
     pub fn container_id(&self, service: Service) -> Option<String> {
         self.running.get(&service).map(|(c, _)| c.id().to_owned())
     }
-}
-
-fn free_port() -> Result<u16, ServicesError> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| ServicesError::Unavailable(format!("no free local port: {e}")))
 }
 
 fn split_image(image: &str) -> (&str, &str) {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Endpoint, Provider, ServicesError, cleanup, clients};
+use super::{Endpoint, Provider, ServicesError, cleanup, clients, free_port, process_alive};
 use crate::manifest::Service;
 
 const RUN_PREFIX: &str = "run-";
@@ -99,14 +99,6 @@ fn postgres_user() -> Option<(u32, u32)> {
         } else {
             Some(((*pw).pw_uid, (*pw).pw_gid))
         }
-    }
-}
-
-fn process_alive(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks for existence.
-    unsafe {
-        libc::kill(pid, 0) == 0
-            || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
     }
 }
 
@@ -334,13 +326,6 @@ impl LocalProvider {
             },
         ))
     }
-}
-
-fn free_port() -> Result<u16, ServicesError> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| ServicesError::Unavailable(format!("no free local port: {e}")))
 }
 
 fn create_shared_dir(dir: &Path) -> Result<(), ServicesError> {

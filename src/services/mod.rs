@@ -235,6 +235,23 @@ impl Drop for Lease {
     }
 }
 
+/// A free TCP port on the loopback interface (bound, read, released).
+pub(crate) fn free_port() -> Result<u16, ServicesError> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| ServicesError::Unavailable(format!("no free local port: {e}")))
+}
+
+/// Whether a process exists (signal 0: nothing is sent).
+pub(crate) fn process_alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks for existence.
+    unsafe {
+        libc::kill(pid, 0) == 0
+            || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+}
+
 fn no_provider_message(service: Service) -> String {
     let (name, var, example, bin) = match service {
         Service::Postgres => (

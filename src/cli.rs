@@ -79,6 +79,9 @@ pub enum Command {
     /// Prove the course is sound: manifest, shipped exercises fail, solutions pass and are clean,
     /// mutants are rejected (for course authors and CI)
     Verify {
+        /// Only these exercises (default: the whole course)
+        #[arg(value_name = "EXERCISE")]
+        names: Vec<String>,
         #[command(flatten)]
         report: ReportArgs,
         /// How many exercises to test at once (default: the number of cores)

@@ -33,14 +33,24 @@ pub struct VerifyOptions {
     pub jobs: usize,
     /// Skip rustfmt and clippy (for machines without those components).
     pub skip_style: bool,
+    /// Only these exercises (by name); empty means the whole course.
+    pub only: Vec<String>,
 }
 
 pub fn verify(course: &Course, opts: &VerifyOptions, services: &mut Services) -> Result<Report> {
     let mut cases = check_manifest(course)?;
+    if let Some(unknown) = opts
+        .only
+        .iter()
+        .find(|n| !course.manifest.exercises.iter().any(|ex| &ex.name == *n))
+    {
+        anyhow::bail!("no exercise named `{unknown}` in info.toml (`exercise list` shows the names)");
+    }
     let exercises: Vec<&ExerciseInfo> = course
         .manifest
         .exercises
         .iter()
+        .filter(|ex| opts.only.is_empty() || opts.only.contains(&ex.name))
         .filter(|ex| course.exercise_dir(ex).join("Cargo.toml").is_file())
         .collect();
     let mutants: BTreeMap<&str, Vec<PathBuf>> = exercises
@@ -84,7 +94,7 @@ pub fn verify(course: &Course, opts: &VerifyOptions, services: &mut Services) ->
     let root = course.workspace_dir().join("target").join("verify");
     let ws = root.join("ws");
     let target = root.join("target");
-    sync_workspace(course, &ws, &prepared)?;
+    sync_workspace(course, &ws, &prepared, opts.only.is_empty())?;
     let variants: Vec<Variant> = prepared.into_iter().map(|(v, _)| v).collect();
 
     let progress = Progress::new(variants.len());
@@ -299,6 +309,9 @@ fn sync_workspace(
     course: &Course,
     ws: &Path,
     variants: &[(Variant, BTreeMap<PathBuf, Vec<u8>>)],
+    // A partial verify leaves the other exercises' variants on disk (out of the members), so
+    // the next full run finds them unchanged and does not rebuild them.
+    prune: bool,
 ) -> Result<()> {
     std::fs::create_dir_all(ws)?;
     // Everything of the exercises workspace that is not an exercise (the support crate, say).
@@ -349,7 +362,7 @@ fn sync_workspace(
     }
     let listed = ws.join(".variants");
     let previous = std::fs::read_to_string(&listed).unwrap_or_default();
-    let current: BTreeSet<String> = variants
+    let mut current: BTreeSet<String> = variants
         .iter()
         .map(|(v, _)| v.dir.to_string_lossy().into_owned())
         .collect();
@@ -357,7 +370,12 @@ fn sync_workspace(
         .lines()
         .filter(|l| !l.is_empty() && !current.contains(*l))
     {
-        let _ = std::fs::remove_dir_all(ws.join(old));
+        if prune {
+            let _ = std::fs::remove_dir_all(ws.join(old));
+        }
+    }
+    if !prune {
+        current.extend(previous.lines().filter(|l| !l.is_empty()).map(String::from));
     }
     for (v, files) in variants {
         sync_dir(&ws.join(&v.dir), files)?;

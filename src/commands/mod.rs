@@ -43,10 +43,11 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Command::Init { dir } => init(dir.unwrap_or_else(|| PathBuf::from("backlings"))),
         Command::Verify {
+            names,
             report,
             jobs,
             skip_style,
-        } => verify(&Course::open(course)?, kind, &report, jobs, skip_style),
+        } => verify(&Course::open(course)?, kind, names, &report, jobs, skip_style),
         Command::Grade {
             learner_dir,
             report,
@@ -64,6 +65,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
 fn verify(
     course: &Course,
     kind: Option<ProviderKind>,
+    only: Vec<String>,
     report: &ReportArgs,
     jobs: Option<usize>,
     skip_style: bool,
@@ -71,6 +73,7 @@ fn verify(
     let opts = crate::verify::VerifyOptions {
         jobs: jobs.unwrap_or_else(default_jobs),
         skip_style,
+        only,
     };
     let mut services = Services::new(course.root.clone(), kind)?;
     let result = crate::verify::verify(course, &opts, &mut services)?;

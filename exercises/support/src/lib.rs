@@ -10,6 +10,7 @@ use std::time::Duration;
 pub mod db;
 pub mod http;
 pub mod kv;
+pub mod openapi;
 
 /// Awaits `fut`, failing the test with `what` if it takes longer than `limit`. Use it around
 /// anything that can deadlock, so a learner sees which step hung instead of a global timeout.

@@ -1,0 +1,116 @@
+//! Read-modify-write without lost updates: row locks, or SERIALIZABLE with retries.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+/// How often `update_serializable` tries before giving up.
+pub const MAX_ATTEMPTS: u32 = 100;
+
+#[derive(Debug)]
+pub enum UpdateError {
+    NotFound,
+    /// The business rule (the closure) said no. Never retried: trying again cannot help.
+    Rejected(String),
+    /// Still failing to serialize after MAX_ATTEMPTS.
+    TooManyRetries,
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for UpdateError {
+    fn from(e: sqlx::Error) -> Self {
+        UpdateError::Database(e)
+    }
+}
+
+/// A successful update: the new balance, and how many attempts it took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Updated {
+    pub balance: i64,
+    pub attempts: u32,
+}
+
+/// Reads the wallet's balance, computes the new one in Rust with `change`, writes it — holding a
+/// row lock (`SELECT … FOR UPDATE`) from the read to the commit, so concurrent updates of the
+/// same wallet queue up instead of overwriting each other.
+pub async fn update_locked<F>(pool: &PgPool, id: i64, change: F) -> Result<i64, UpdateError>
+where
+    F: Fn(i64) -> Result<i64, String>,
+{
+    let mut tx = pool.begin().await?;
+    let balance: i64 = sqlx::query_scalar("SELECT balance FROM wallets WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(UpdateError::NotFound)?;
+    let new = change(balance).map_err(UpdateError::Rejected)?;
+    sqlx::query("UPDATE wallets SET balance = $2 WHERE id = $1")
+        .bind(id)
+        .bind(new)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(new)
+}
+
+/// The same read-modify-write in a SERIALIZABLE transaction, without locks: Postgres aborts one
+/// of two conflicting transactions with SQLSTATE 40001, and this function runs it again (from
+/// the read: the closure sees the new balance), up to MAX_ATTEMPTS times.
+pub async fn update_serializable<F>(
+    pool: &PgPool,
+    id: i64,
+    change: F,
+) -> Result<Updated, UpdateError>
+where
+    F: Fn(i64) -> Result<i64, String>,
+{
+    for attempt in 1..=MAX_ATTEMPTS {
+        match serializable_attempt(pool, id, &change).await {
+            Err(UpdateError::Database(e)) if is_serialization_failure(&e) => {
+                // A short, growing pause so the retries do not collide again at once.
+                tokio::time::sleep(Duration::from_millis(u64::from(attempt.min(20)))).await;
+            }
+            Ok(balance) => {
+                return Ok(Updated {
+                    balance,
+                    attempts: attempt,
+                });
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Err(UpdateError::TooManyRetries)
+}
+
+async fn serializable_attempt<F>(pool: &PgPool, id: i64, change: &F) -> Result<i64, UpdateError>
+where
+    F: Fn(i64) -> Result<i64, String>,
+{
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+        .execute(&mut *tx)
+        .await?;
+    let balance: i64 = sqlx::query_scalar("SELECT balance FROM wallets WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(UpdateError::NotFound)?;
+    let new = change(balance).map_err(UpdateError::Rejected)?;
+    sqlx::query("UPDATE wallets SET balance = $2 WHERE id = $1")
+        .bind(id)
+        .bind(new)
+        .execute(&mut *tx)
+        .await?;
+    // The commit itself can fail with 40001: it is part of the attempt.
+    tx.commit().await?;
+    Ok(new)
+}
+
+/// 40001 serialization_failure (and 40P01 deadlock_detected): the transaction did nothing and
+/// may simply be run again.
+pub fn is_serialization_failure(e: &sqlx::Error) -> bool {
+    matches!(
+        e.as_database_error().and_then(|d| d.code()).as_deref(),
+        Some("40001" | "40P01")
+    )
+}

@@ -91,3 +91,64 @@ pub fn sqlstate(err: &sqlx::Error) -> Option<String> {
         .and_then(|e| e.code())
         .map(|c| c.into_owned())
 }
+
+/// Runs `fut` and returns its output with every SQL statement it sent, as sqlx reports them
+/// (one `tracing` event per statement, target `sqlx::query`). The recorder is installed for the
+/// current thread only: use it in a `#[tokio::test]` (one thread), where everything the future
+/// does, spawned tasks included, runs on that thread.
+pub async fn record_statements<T>(fut: impl std::future::Future<Output = T>) -> (T, Vec<String>) {
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let recorder = StatementRecorder::default();
+    let statements = recorder.statements.clone();
+    let subscriber = tracing_subscriber::registry().with(recorder);
+    let guard = tracing::subscriber::set_default(subscriber);
+    let out = fut.await;
+    drop(guard);
+    let recorded = std::mem::take(&mut *statements.lock().unwrap_or_else(|e| e.into_inner()));
+    (out, recorded)
+}
+
+#[derive(Default)]
+struct StatementRecorder {
+    statements: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StatementRecorder {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() != "sqlx::query" {
+            return;
+        }
+        #[derive(Default)]
+        struct Sql {
+            summary: String,
+            statement: String,
+        }
+        impl tracing::field::Visit for Sql {
+            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                match field.name() {
+                    "summary" => self.summary = value.to_owned(),
+                    "db.statement" => self.statement = value.trim().to_owned(),
+                    _ => {}
+                }
+            }
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "summary" && self.summary.is_empty() {
+                    self.summary = format!("{value:?}");
+                }
+            }
+        }
+        let mut sql = Sql::default();
+        event.record(&mut sql);
+        // sqlx sends the whole statement only when the summary had to shorten it.
+        let text = if sql.statement.is_empty() {
+            sql.summary
+        } else {
+            sql.statement
+        };
+        self.statements
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(text);
+    }
+}

@@ -1,0 +1,2 @@
+-- TODO: the indexes that make the three queries of the lesson fast (README.md).
+-- One CREATE INDEX per query; name them as you like.

@@ -1,0 +1,151 @@
+use backlings_support::db;
+use pg_query_plans::{CUSTOMER_TOTALS, PAGE_AFTER, customer_totals, page_after};
+use serde_json::Value;
+use sqlx::PgPool;
+
+/// 2 000 customers (every 10th without orders) and 60 000 orders.
+async fn shop() -> PgPool {
+    let pool = db::isolated_pool().await;
+    for sql in [
+        "INSERT INTO customers (name) SELECT 'customer ' || i FROM generate_series(1, 2000) AS i",
+        "INSERT INTO orders (customer_id, total_cents)
+         SELECT c, (i * 37) % 10000
+         FROM generate_series(1, 60000) AS i, LATERAL (SELECT 1 + (i * 7) % 2000 AS c) AS pick
+         WHERE c % 10 <> 0",
+        "VACUUM ANALYZE customers",
+        "VACUUM ANALYZE orders",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    pool
+}
+
+fn nodes(plan: &Value) -> Vec<&Value> {
+    let mut out = vec![plan];
+    for child in plan["Plans"].as_array().into_iter().flatten() {
+        out.extend(nodes(child));
+    }
+    out
+}
+
+/// EXPLAIN (ANALYZE, FORMAT JSON) of `sql` with the same parameters the function binds.
+async fn analyze(
+    pool: &PgPool,
+    sql: &str,
+    after: Option<Option<i64>>,
+    limit: Option<i64>,
+) -> Value {
+    let explain = format!("EXPLAIN (ANALYZE, FORMAT JSON) {sql}");
+    let mut q = sqlx::query_scalar::<_, Value>(sqlx::AssertSqlSafe(explain));
+    if let Some(after) = after {
+        q = q.bind(after);
+    }
+    if let Some(limit) = limit {
+        q = q.bind(limit);
+    }
+    let out = q
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("EXPLAIN ANALYZE failed: {e}"));
+    out[0]["Plan"].clone()
+}
+
+/// Rows produced by every node of the plan, over all its loops: the work the query did.
+fn rows_touched(plan: &Value) -> f64 {
+    nodes(plan)
+        .iter()
+        .map(|n| {
+            n["Actual Rows"].as_f64().unwrap_or(0.0) * n["Actual Loops"].as_f64().unwrap_or(1.0)
+        })
+        .sum()
+}
+
+fn describe(plan: &Value) -> String {
+    nodes(plan)
+        .iter()
+        .map(|n| {
+            let kind = n["Node Type"].as_str().unwrap_or("?");
+            match n["Parent Relationship"].as_str() {
+                Some("SubPlan") => format!("{kind} (SubPlan, {} loops)", n["Actual Loops"]),
+                _ => kind.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+#[tokio::test]
+async fn paging_walks_every_order_once() {
+    let pool = shop().await;
+    let all: Vec<i64> = sqlx::query_scalar("SELECT id FROM orders ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let first = page_after(&pool, None, 100).await.unwrap();
+    assert_eq!(first, all[..100], "the first page");
+    let deep_after = all[40_000];
+    let deep = page_after(&pool, Some(deep_after), 100).await.unwrap();
+    assert_eq!(
+        deep,
+        all[40_001..40_101],
+        "the page after id {deep_after}, without repeating it"
+    );
+    let last = page_after(&pool, Some(all[all.len() - 3]), 100)
+        .await
+        .unwrap();
+    assert_eq!(last, all[all.len() - 2..], "the short last page");
+}
+
+#[tokio::test]
+async fn a_deep_page_costs_the_same_as_the_first() {
+    let pool = shop().await;
+    let deep_after: i64 =
+        sqlx::query_scalar("SELECT id FROM orders ORDER BY id OFFSET 50000 LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let plan = analyze(&pool, PAGE_AFTER, Some(Some(deep_after)), Some(100)).await;
+    let touched = rows_touched(&plan);
+    assert!(
+        touched <= 300.0,
+        "the page after row 50 000 made the database produce {touched} rows ({}): \
+         a page of 100 should cost about 100, however deep it is",
+        describe(&plan)
+    );
+}
+
+#[tokio::test]
+async fn customer_totals_are_right_including_customers_without_orders() {
+    let pool = shop().await;
+    let got = customer_totals(&pool).await.unwrap();
+    assert_eq!(got.len(), 2000, "every customer, with or without orders");
+    let expected: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT c.name, (SELECT count(*) FROM orders o WHERE o.customer_id = c.id),
+                (SELECT coalesce(sum(total_cents), 0) FROM orders o WHERE o.customer_id = c.id)::BIGINT
+         FROM customers c ORDER BY c.id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        got[9],
+        ("customer 10".to_owned(), 0, 0),
+        "customer 10 has no orders: 0 and 0"
+    );
+    assert_eq!(got, expected);
+}
+
+#[tokio::test]
+async fn customer_totals_use_no_correlated_subquery() {
+    let pool = shop().await;
+    let plan = analyze(&pool, CUSTOMER_TOTALS, None, None).await;
+    let subplans: Vec<&Value> = nodes(&plan)
+        .into_iter()
+        .filter(|n| n["Parent Relationship"] == "SubPlan")
+        .collect();
+    assert!(
+        subplans.is_empty(),
+        "the plan runs a subquery once per customer ({}): join and group instead",
+        describe(&plan)
+    );
+}

@@ -1,0 +1,1 @@
+-- TODO: an index that containment queries (attrs @> '{...}') can use.

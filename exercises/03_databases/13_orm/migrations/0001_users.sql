@@ -1,0 +1,6 @@
+CREATE TABLE users (
+    id     BIGSERIAL PRIMARY KEY,
+    email  TEXT NOT NULL CONSTRAINT users_email_key UNIQUE,
+    name   TEXT NOT NULL,
+    active BOOLEAN NOT NULL DEFAULT TRUE
+);

@@ -67,6 +67,32 @@ fn a_sound_course_verifies() {
 }
 
 #[test]
+fn verify_can_be_limited_to_named_exercises() {
+    let course = Course::fixture("mini");
+    let (code, report) = verify_json(&course, &["--skip-style", "add"]);
+    assert_eq!(code, 0, "{report:#}");
+    let names: Vec<&str> = report["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .filter(|n| !n.starts_with("manifest"))
+        .collect();
+    assert!(
+        !names.is_empty() && names.iter().all(|n| n.starts_with("add: ")),
+        "only `add` is checked: {names:?}"
+    );
+
+    let out = course.cmd().args(["verify", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "an unknown exercise is a usage error");
+    let err = common::stderr(&out);
+    assert!(
+        err.lines().next().is_some_and(|l| l.contains("no exercise named `nope`")),
+        "{err}"
+    );
+}
+
+#[test]
 fn json_report_has_the_documented_shape() {
     let course = Course::fixture("mini");
     let (_, report) = verify_json(&course, &["--skip-style"]);

@@ -11,6 +11,7 @@ pub mod db;
 pub mod http;
 pub mod kv;
 pub mod openapi;
+pub mod plan;
 
 /// Awaits `fut`, failing the test with `what` if it takes longer than `limit`. Use it around
 /// anything that can deadlock, so a learner sees which step hung instead of a global timeout.

@@ -1,4 +1,4 @@
-use backlings_support::db;
+use backlings_support::{db, plan};
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -24,53 +24,15 @@ async fn shop() -> PgPool {
     pool
 }
 
-/// Every node of a plan, depth first.
-fn nodes(plan: &Value) -> Vec<&Value> {
-    let mut out = vec![plan];
-    for child in plan["Plans"].as_array().into_iter().flatten() {
-        out.extend(nodes(child));
+/// The index query `n` reads, or a failure that shows the plan.
+fn scanned_index(plan: &Value, n: u8) -> String {
+    match plan::index_scan(plan) {
+        Some((_, index)) => index,
+        None => panic!(
+            "query {n} reads the table without an index scan: {}",
+            plan::describe(plan)
+        ),
     }
-    out
-}
-
-async fn plan(pool: &PgPool, query: &str) -> Value {
-    let explained: Value = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "EXPLAIN (FORMAT JSON) {query}"
-    )))
-    .fetch_one(pool)
-    .await
-    .unwrap_or_else(|e| panic!("EXPLAIN {query}: {e}"));
-    explained[0]["Plan"].clone()
-}
-
-fn describe(plan: &Value) -> String {
-    nodes(plan)
-        .iter()
-        .map(|n| {
-            format!(
-                "{}{}",
-                n["Node Type"].as_str().unwrap_or("?"),
-                n["Index Name"]
-                    .as_str()
-                    .map(|i| format!(" using {i}"))
-                    .unwrap_or_default()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" → ")
-}
-
-/// The index scans of a plan: (node type, index name).
-fn index_scans(plan: &Value) -> Vec<(String, String)> {
-    nodes(plan)
-        .into_iter()
-        .filter_map(|n| {
-            Some((
-                n["Node Type"].as_str()?.to_owned(),
-                n["Index Name"].as_str()?.to_owned(),
-            ))
-        })
-        .collect()
 }
 
 async fn key_columns(pool: &PgPool, index: &str) -> Vec<String> {
@@ -87,7 +49,7 @@ async fn key_columns(pool: &PgPool, index: &str) -> Vec<String> {
 }
 
 fn has_sort(plan: &Value) -> bool {
-    nodes(plan)
+    plan::nodes(plan)
         .iter()
         .any(|n| n["Node Type"] == "Sort" || n["Node Type"] == "Incremental Sort")
 }
@@ -102,47 +64,29 @@ const NAME_BY_EMAIL: &str = "SELECT name FROM users WHERE email = 'user777@examp
 #[tokio::test]
 async fn customer_orders_use_a_composite_index_in_the_right_column_order() {
     let pool = shop().await;
-    let plan = plan(&pool, CUSTOMER_ORDERS).await;
-    let scans = index_scans(&plan);
-    let (_, index) = scans
-        .iter()
-        .find(|(t, _)| t.starts_with("Index"))
-        .unwrap_or_else(|| {
-            panic!(
-                "query 1 reads the table without an index scan: {}",
-                describe(&plan)
-            )
-        });
+    let plan = plan::explain(&pool, CUSTOMER_ORDERS).await;
+    let index = scanned_index(&plan, 1);
     assert_eq!(
-        key_columns(&pool, index).await,
+        key_columns(&pool, &index).await,
         ["customer_id", "created_at"],
         "query 1 uses {index}: equality column first, then the range/sort column"
     );
     assert!(
         !has_sort(&plan),
         "query 1 still sorts: the index should deliver rows in order ({})",
-        describe(&plan)
+        plan::describe(&plan)
     );
 }
 
 #[tokio::test]
 async fn the_pending_queue_uses_a_small_partial_index() {
     let pool = shop().await;
-    let plan = plan(&pool, PENDING_QUEUE).await;
-    let scans = index_scans(&plan);
-    let (_, index) = scans
-        .iter()
-        .find(|(t, _)| t.starts_with("Index"))
-        .unwrap_or_else(|| {
-            panic!(
-                "query 2 reads the table without an index scan: {}",
-                describe(&plan)
-            )
-        });
+    let plan = plan::explain(&pool, PENDING_QUEUE).await;
+    let index = scanned_index(&plan, 2);
     let partial: bool = sqlx::query_scalar(
         "SELECT indpred IS NOT NULL FROM pg_index WHERE indexrelid = $1::TEXT::REGCLASS",
     )
-    .bind(index)
+    .bind(&index)
     .fetch_one(&pool)
     .await
     .unwrap();
@@ -150,11 +94,15 @@ async fn the_pending_queue_uses_a_small_partial_index() {
         partial,
         "query 2 uses {index}, which is not partial: index only the pending orders (WHERE status = 'pending')"
     );
-    assert!(!has_sort(&plan), "query 2 still sorts: {}", describe(&plan));
+    assert!(
+        !has_sort(&plan),
+        "query 2 still sorts: {}",
+        plan::describe(&plan)
+    );
     let (partial_size, pkey_size): (i64, i64) = sqlx::query_as(
         "SELECT pg_relation_size($1::TEXT::REGCLASS), pg_relation_size('orders_pkey')",
     )
-    .bind(index)
+    .bind(&index)
     .fetch_one(&pool)
     .await
     .unwrap();
@@ -167,13 +115,11 @@ async fn the_pending_queue_uses_a_small_partial_index() {
 #[tokio::test]
 async fn a_name_by_email_comes_from_the_index_alone() {
     let pool = shop().await;
-    let plan = plan(&pool, NAME_BY_EMAIL).await;
+    let plan = plan::explain(&pool, NAME_BY_EMAIL).await;
     assert!(
-        index_scans(&plan)
-            .iter()
-            .any(|(t, _)| t == "Index Only Scan"),
+        plan::index_scan(&plan).is_some_and(|(t, _)| t == "Index Only Scan"),
         "query 3 should be an Index Only Scan (the name stored in the index with INCLUDE), got {}",
-        describe(&plan)
+        plan::describe(&plan)
     );
 }
 

@@ -1,4 +1,4 @@
-use backlings_support::db;
+use backlings_support::{db, plan};
 use pg_query_plans::{CUSTOMER_TOTALS, PAGE_AFTER, customer_totals, page_after};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -18,14 +18,6 @@ async fn shop() -> PgPool {
         sqlx::query(sql).execute(&pool).await.unwrap();
     }
     pool
-}
-
-fn nodes(plan: &Value) -> Vec<&Value> {
-    let mut out = vec![plan];
-    for child in plan["Plans"].as_array().into_iter().flatten() {
-        out.extend(nodes(child));
-    }
-    out
 }
 
 /// EXPLAIN (ANALYZE, FORMAT JSON) of `sql` with the same parameters the function binds.
@@ -52,26 +44,12 @@ async fn analyze(
 
 /// Rows produced by every node of the plan, over all its loops: the work the query did.
 fn rows_touched(plan: &Value) -> f64 {
-    nodes(plan)
+    plan::nodes(plan)
         .iter()
         .map(|n| {
             n["Actual Rows"].as_f64().unwrap_or(0.0) * n["Actual Loops"].as_f64().unwrap_or(1.0)
         })
         .sum()
-}
-
-fn describe(plan: &Value) -> String {
-    nodes(plan)
-        .iter()
-        .map(|n| {
-            let kind = n["Node Type"].as_str().unwrap_or("?");
-            match n["Parent Relationship"].as_str() {
-                Some("SubPlan") => format!("{kind} (SubPlan, {} loops)", n["Actual Loops"]),
-                _ => kind.to_owned(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" → ")
 }
 
 #[tokio::test]
@@ -110,7 +88,7 @@ async fn a_deep_page_costs_the_same_as_the_first() {
         touched <= 300.0,
         "the page after row 50 000 made the database produce {touched} rows ({}): \
          a page of 100 should cost about 100, however deep it is",
-        describe(&plan)
+        plan::describe(&plan)
     );
 }
 
@@ -139,13 +117,13 @@ async fn customer_totals_are_right_including_customers_without_orders() {
 async fn customer_totals_use_no_correlated_subquery() {
     let pool = shop().await;
     let plan = analyze(&pool, CUSTOMER_TOTALS, None, None).await;
-    let subplans: Vec<&Value> = nodes(&plan)
+    let subplans: Vec<&Value> = plan::nodes(&plan)
         .into_iter()
         .filter(|n| n["Parent Relationship"] == "SubPlan")
         .collect();
     assert!(
         subplans.is_empty(),
         "the plan runs a subquery once per customer ({}): join and group instead",
-        describe(&plan)
+        plan::describe(&plan)
     );
 }

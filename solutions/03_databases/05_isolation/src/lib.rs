@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 
 /// How often `update_serializable` tries before giving up.
 pub const MAX_ATTEMPTS: u32 = 100;
@@ -37,20 +37,14 @@ pub async fn update_locked<F>(pool: &PgPool, id: i64, change: F) -> Result<i64, 
 where
     F: Fn(i64) -> Result<i64, String>,
 {
-    let mut tx = pool.begin().await?;
-    let balance: i64 = sqlx::query_scalar("SELECT balance FROM wallets WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(UpdateError::NotFound)?;
-    let new = change(balance).map_err(UpdateError::Rejected)?;
-    sqlx::query("UPDATE wallets SET balance = $2 WHERE id = $1")
-        .bind(id)
-        .bind(new)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(new)
+    let tx = pool.begin().await?;
+    read_change_write(
+        tx,
+        "SELECT balance FROM wallets WHERE id = $1 FOR UPDATE",
+        id,
+        &change,
+    )
+    .await
 }
 
 /// The same read-modify-write in a SERIALIZABLE transaction, without locks: Postgres aborts one
@@ -90,7 +84,21 @@ where
     sqlx::query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
         .execute(&mut *tx)
         .await?;
-    let balance: i64 = sqlx::query_scalar("SELECT balance FROM wallets WHERE id = $1")
+    read_change_write(tx, "SELECT balance FROM wallets WHERE id = $1", id, change).await
+}
+
+/// The read-modify-write both strategies share, inside `tx`: read with `select`, apply `change`,
+/// write, commit (the commit can fail with 40001 too: it is part of the attempt).
+async fn read_change_write<F>(
+    mut tx: Transaction<'_, Postgres>,
+    select: &'static str,
+    id: i64,
+    change: &F,
+) -> Result<i64, UpdateError>
+where
+    F: Fn(i64) -> Result<i64, String>,
+{
+    let balance: i64 = sqlx::query_scalar(select)
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
@@ -101,7 +109,6 @@ where
         .bind(new)
         .execute(&mut *tx)
         .await?;
-    // The commit itself can fail with 40001: it is part of the attempt.
     tx.commit().await?;
     Ok(new)
 }

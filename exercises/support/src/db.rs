@@ -24,6 +24,9 @@ pub async fn pool() -> PgPool {
     let url = database_url();
     PgPoolOptions::new()
         .max_connections(10)
+        // A test that waits seconds for a connection has starved its pool (a connection held
+        // while asking for another): fail with PoolTimedOut instead of hanging to the deadline.
+        .acquire_timeout(std::time::Duration::from_secs(5))
         .connect(&url)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to DATABASE_URL: {e}"))
@@ -78,6 +81,9 @@ pub async fn isolated_pool() -> PgPool {
     admin.close().await.ok();
     let pool = PgPoolOptions::new()
         .max_connections(10)
+        // A test that waits seconds for a connection has starved its pool (a connection held
+        // while asking for another): fail with PoolTimedOut instead of hanging to the deadline.
+        .acquire_timeout(std::time::Duration::from_secs(5))
         .connect_with(base.database(&name))
         .await
         .expect("connect to the test's database");

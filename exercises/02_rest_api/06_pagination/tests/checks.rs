@@ -85,14 +85,7 @@ fn last_page_rounds_up_and_is_never_zero() {
 
 #[test]
 fn link_header_in_the_middle_has_all_four() {
-    let header = link_header(
-        "/articles",
-        PageRequest {
-            page: 3,
-            per_page: 10,
-        },
-        53,
-    );
+    let header = header_for(3, 53);
     assert_eq!(
         links(&header),
         [
@@ -105,60 +98,32 @@ fn link_header_in_the_middle_has_all_four() {
     );
 }
 
+/// The Link header of `page` (10 per page) over `total` articles.
+fn header_for(page: u64, total: u64) -> String {
+    link_header("/articles", PageRequest { page, per_page: 10 }, total)
+}
+
 #[test]
 fn link_header_at_the_edges() {
-    let first = link_header(
-        "/articles",
-        PageRequest {
-            page: 1,
-            per_page: 10,
-        },
-        53,
-    );
-    assert_eq!(
-        rels(&first),
-        ["first", "next", "last"],
-        "page 1 has no prev: {first}"
-    );
-    let last = link_header(
-        "/articles",
-        PageRequest {
-            page: 6,
-            per_page: 10,
-        },
-        53,
-    );
-    assert_eq!(
-        rels(&last),
-        ["first", "prev", "last"],
-        "the last page has no next: {last}"
-    );
-    let only = link_header(
-        "/articles",
-        PageRequest {
-            page: 1,
-            per_page: 10,
-        },
-        0,
-    );
-    assert_eq!(
-        rels(&only),
-        ["first", "last"],
-        "an empty collection: {only}"
-    );
-    let past = link_header(
-        "/articles",
-        PageRequest {
-            page: 9,
-            per_page: 10,
-        },
-        53,
-    );
-    assert_eq!(
-        rels(&past),
-        ["first", "last"],
-        "past the end there is no next, and no prev to a page that does not exist either: {past}"
-    );
+    for (page, total, rels_expected, why) in [
+        (1, 53, &["first", "next", "last"][..], "page 1 has no prev"),
+        (
+            6,
+            53,
+            &["first", "prev", "last"][..],
+            "the last page has no next",
+        ),
+        (1, 0, &["first", "last"][..], "an empty collection"),
+        (
+            9,
+            53,
+            &["first", "last"][..],
+            "past the end there is no next, and no prev to a page that does not exist either",
+        ),
+    ] {
+        let header = header_for(page, total);
+        assert_eq!(rels(&header), rels_expected, "{why}: {header}");
+    }
 }
 
 #[tokio::test]

@@ -19,14 +19,19 @@ pub fn database_url() -> String {
     }
 }
 
-/// A pool on the run's database.
-pub async fn pool() -> PgPool {
-    let url = database_url();
+/// The options of every pool these helpers make.
+fn test_pool_options() -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(10)
         // A test that waits seconds for a connection has starved its pool (a connection held
         // while asking for another): fail with PoolTimedOut instead of hanging to the deadline.
         .acquire_timeout(std::time::Duration::from_secs(5))
+}
+
+/// A pool on the run's database.
+pub async fn pool() -> PgPool {
+    let url = database_url();
+    test_pool_options()
         .connect(&url)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to DATABASE_URL: {e}"))
@@ -79,11 +84,7 @@ pub async fn isolated_pool() -> PgPool {
     .await
     .unwrap_or_else(|e| panic!("cannot create a database for this test: {e}"));
     admin.close().await.ok();
-    let pool = PgPoolOptions::new()
-        .max_connections(10)
-        // A test that waits seconds for a connection has starved its pool (a connection held
-        // while asking for another): fail with PoolTimedOut instead of hanging to the deadline.
-        .acquire_timeout(std::time::Duration::from_secs(5))
+    let pool = test_pool_options()
         .connect_with(base.database(&name))
         .await
         .expect("connect to the test's database");

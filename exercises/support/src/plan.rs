@@ -3,19 +3,22 @@
 
 use serde_json::Value;
 use sqlx::PgPool;
+use sqlx::postgres::PgArguments;
 
 /// The plan Postgres chooses for `sql` (a statement without parameters): the root `Plan` node.
 pub async fn explain(pool: &PgPool, sql: &str) -> Value {
-    root(pool, &format!("EXPLAIN (FORMAT JSON) {sql}"), sql).await
+    root(pool, "EXPLAIN (FORMAT JSON)", sql, PgArguments::default()).await
 }
 
-/// The plan of `sql` after running it, with `Actual Rows` and `Actual Loops` on every node.
-pub async fn explain_analyze(pool: &PgPool, sql: &str) -> Value {
-    root(pool, &format!("EXPLAIN (ANALYZE, FORMAT JSON) {sql}"), sql).await
+/// The plan of `sql` after running it with `args` bound to its `$1`, `$2`…, with
+/// `Actual Rows` and `Actual Loops` on every node.
+pub async fn explain_analyze(pool: &PgPool, sql: &str, args: PgArguments) -> Value {
+    root(pool, "EXPLAIN (ANALYZE, FORMAT JSON)", sql, args).await
 }
 
-async fn root(pool: &PgPool, explain: &str, sql: &str) -> Value {
-    let out: Value = sqlx::query_scalar(sqlx::AssertSqlSafe(explain.to_owned()))
+async fn root(pool: &PgPool, explain: &str, sql: &str, args: PgArguments) -> Value {
+    let statement = format!("{explain} {sql}");
+    let out: Value = sqlx::query_scalar_with(sqlx::AssertSqlSafe(statement), args)
         .fetch_one(pool)
         .await
         .unwrap_or_else(|e| panic!("EXPLAIN failed for {sql}: {e}"));

@@ -1,7 +1,8 @@
 use backlings_support::{db, plan};
 use pg_query_plans::{CUSTOMER_TOTALS, PAGE_AFTER, customer_totals, page_after};
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::postgres::PgArguments;
+use sqlx::{Arguments, PgPool};
 
 /// 2 000 customers (every 10th without orders) and 60 000 orders.
 async fn shop() -> PgPool {
@@ -20,26 +21,12 @@ async fn shop() -> PgPool {
     pool
 }
 
-/// EXPLAIN (ANALYZE, FORMAT JSON) of `sql` with the same parameters the function binds.
-async fn analyze(
-    pool: &PgPool,
-    sql: &str,
-    after: Option<Option<i64>>,
-    limit: Option<i64>,
-) -> Value {
-    let explain = format!("EXPLAIN (ANALYZE, FORMAT JSON) {sql}");
-    let mut q = sqlx::query_scalar::<_, Value>(sqlx::AssertSqlSafe(explain));
-    if let Some(after) = after {
-        q = q.bind(after);
-    }
-    if let Some(limit) = limit {
-        q = q.bind(limit);
-    }
-    let out = q
-        .fetch_one(pool)
-        .await
-        .unwrap_or_else(|e| panic!("EXPLAIN ANALYZE failed: {e}"));
-    out[0]["Plan"].clone()
+/// `$1` and `$2` of PAGE_AFTER, as `page_after` binds them.
+fn page_args(after: Option<i64>, limit: i64) -> PgArguments {
+    let mut args = PgArguments::default();
+    args.add(after).expect("an Option<i64> binds");
+    args.add(limit).expect("an i64 binds");
+    args
 }
 
 /// Rows produced by every node of the plan, over all its loops: the work the query did.
@@ -82,7 +69,7 @@ async fn a_deep_page_costs_the_same_as_the_first() {
             .fetch_one(&pool)
             .await
             .unwrap();
-    let plan = analyze(&pool, PAGE_AFTER, Some(Some(deep_after)), Some(100)).await;
+    let plan = plan::explain_analyze(&pool, PAGE_AFTER, page_args(Some(deep_after), 100)).await;
     let touched = rows_touched(&plan);
     assert!(
         touched <= 300.0,
@@ -116,7 +103,7 @@ async fn customer_totals_are_right_including_customers_without_orders() {
 #[tokio::test]
 async fn customer_totals_use_no_correlated_subquery() {
     let pool = shop().await;
-    let plan = analyze(&pool, CUSTOMER_TOTALS, None, None).await;
+    let plan = plan::explain_analyze(&pool, CUSTOMER_TOTALS, PgArguments::default()).await;
     let subplans: Vec<&Value> = plan::nodes(&plan)
         .into_iter()
         .filter(|n| n["Parent Relationship"] == "SubPlan")

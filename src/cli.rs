@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::report::Format;
+use crate::instructor::report::Format;
 use crate::services::ProviderKind;
 use crate::ui::ColorWhen;
 
@@ -13,7 +13,7 @@ use crate::ui::ColorWhen;
 /// Run `exercise` with no command to start (or continue) the course: it runs the current
 /// exercise, and runs it again every time you save.
 #[derive(Debug, Parser)]
-#[command(name = "exercise", version, max_term_width = 100)]
+#[command(name = "exercise", version, max_term_width = 100, after_help = crate::exit::HELP)]
 pub struct Cli {
     /// The course folder (default: the nearest folder upwards that has an info.toml)
     #[arg(long, global = true, value_name = "DIR", env = "BACKLINGS_COURSE")]
@@ -158,4 +158,34 @@ pub enum DevCommand {
         #[arg(long)]
         topic: String,
     },
+}
+
+impl From<WatchArgs> for crate::watch::WatchOptions {
+    fn from(args: WatchArgs) -> Self {
+        crate::watch::WatchOptions {
+            poll: args.poll,
+            events: args.events,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_definitions_are_consistent() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_lists_the_commands_and_the_exit_codes() {
+        // Values of BACKLINGS_* set on the machine running the test are not part of the help.
+        let help = super::Cli::command()
+            .mut_args(|a| a.hide_env_values(true))
+            .term_width(100)
+            .render_long_help()
+            .to_string();
+        insta::assert_snapshot!(help);
+    }
 }

@@ -1,6 +1,8 @@
 //! The `exercise` CLI, driven as a learner would, on the small fixture course in
 //! tests/fixtures/mini.
 
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
@@ -560,4 +562,87 @@ fn watch_reset_asks_and_restores() {
     drop(stdin);
     next_event("quit");
     child.wait().unwrap();
+}
+
+/// Check-all runs off watch's event loop: `q` pressed right after `c` quits at once instead of
+/// waiting for every exercise to be built and tested (looper alone runs into its 2 s timeout).
+#[test]
+fn watch_quits_while_check_all_runs() {
+    let course = Course::fixture("mini");
+    let mut child = common::spawn_watch(&course, &[], Stdio::piped());
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next_event = || {
+        let line = lines.next().expect("event stream ended").unwrap();
+        serde_json::from_str::<serde_json::Value>(&line).unwrap()
+    };
+    while next_event()["event"] != "verdict" {}
+    // Both keys are queued before the loop sees the first: a check-all on the loop's own
+    // thread would finish (and report) before `q` is read.
+    writeln!(stdin, "c\nq").unwrap();
+    let mut after = Vec::new();
+    loop {
+        let event = next_event()["event"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if event == "quit" {
+            break;
+        }
+        after.push(event);
+    }
+    assert!(
+        !after.iter().any(|e| e == "check_all"),
+        "quit waited for check-all: {after:?}"
+    );
+    assert!(child.wait().unwrap().success());
+}
+
+/// Ctrl-C is an event, not an exit from the signal handler: the running test binary is
+/// stopped, the interrupted run is not recorded as a verdict, and the command exits 130.
+#[test]
+fn ctrl_c_during_a_run_exits_130_and_records_nothing() {
+    let course = Course::fixture("mini");
+    let looping = course.read("exercises/01_basics/03_looper/src/lib.rs");
+    course.solve("01_basics/03_looper");
+    course.cmd().args(["run", "looper"]).assert().success();
+    course.write("exercises/01_basics/03_looper/src/lib.rs", &looping);
+
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("exercise"))
+        .arg("--course")
+        .arg(course.path())
+        .args(["run", "looper"])
+        .env_remove("CARGO_TARGET_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until looper's test binary (below this course's target dir) is running.
+    let deps = course.path().join("exercises/target/debug/deps");
+    let deps = deps.to_string_lossy().into_owned();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let running = std::fs::read_dir("/proc").unwrap().flatten().any(|p| {
+            std::fs::read(p.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).starts_with(&deps))
+        });
+        if running {
+            break;
+        }
+        assert!(Instant::now() < deadline, "looper's tests never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    backlings::sys::interrupt(child.id() as i32);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stdout(&out));
+    assert!(
+        !stdout(&out).contains("timed out"),
+        "an interrupted run is not a verdict: {}",
+        stdout(&out)
+    );
+    assert_eq!(
+        course.state()["done"],
+        serde_json::json!(["looper"]),
+        "the interrupted run did not undo the earlier pass"
+    );
 }

@@ -2,15 +2,15 @@
 //! package that already compiles, fails its test, and is listed in info.toml.
 
 use std::fs;
-use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
+use crate::course::manifest::{MANIFEST_FILE, Manifest, is_valid_name};
 use crate::course::{Course, EXERCISES_DIR, SOLUTIONS_DIR};
-use crate::manifest::{MANIFEST_FILE, Manifest, is_valid_name};
+use crate::exit::Exit;
 use crate::ui::{BOLD, GREEN, paint};
 
-pub fn new_exercise(course: &Course, name: &str, topic: &str) -> Result<ExitCode> {
+pub fn new_exercise(course: &Course, name: &str, topic: &str) -> Result<Exit> {
     if !is_valid_name(name) {
         bail!("exercise name `{name}` must use only a-z, 0-9 and _");
     }
@@ -66,7 +66,7 @@ pub fn new_exercise(course: &Course, name: &str, topic: &str) -> Result<ExitCode
         fs::create_dir_all(path.parent().unwrap_or(&course.root))?;
         fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    crate::state::write_atomically(&manifest_path, new_text.as_bytes())?;
+    crate::fs::write_atomically(&manifest_path, new_text.as_bytes())?;
     anstream::println!(
         "{} created {}",
         paint(GREEN, "✓"),
@@ -80,7 +80,7 @@ pub fn new_exercise(course: &Course, name: &str, topic: &str) -> Result<ExitCode
     }
     anstream::println!("  {MANIFEST_FILE} (new [[exercises]] entry: write its hint)");
     anstream::println!("See docs/authoring.md for what makes a good lesson, test and mutant.");
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 /// Inserts the entry after the topic's last exercise (curriculum order), keeping the rest of the

@@ -1,24 +1,18 @@
 //! `exercise services up|status|down` and `exercise doctor`.
 
-use std::process::ExitCode;
-
 use anyhow::{Result, bail};
 
 use crate::cli::ServicesCommand;
-use crate::course::Course;
-use crate::manifest::Service;
+use crate::course::{Course, Service};
+use crate::exit::Exit;
 use crate::services::config::{POSTGRES_IMAGE_VAR, REDIS_IMAGE_VAR, ServicesConfig};
 use crate::services::registry::{self, Entries, Entry};
-use crate::services::{Provider, ProviderKind, container, external, local};
+use crate::services::{Provider, ProviderKind, Source, container, external, local};
 use crate::ui::{BOLD, GREEN, RED, YELLOW, paint};
 
 const SERVICES: [Service; 2] = [Service::Postgres, Service::Redis];
 
-pub fn services(
-    course: &Course,
-    kind: Option<ProviderKind>,
-    cmd: ServicesCommand,
-) -> Result<ExitCode> {
+pub fn services(course: &Course, kind: Option<ProviderKind>, cmd: ServicesCommand) -> Result<Exit> {
     match cmd {
         ServicesCommand::Up => up(course, kind),
         ServicesCommand::Status => status(course),
@@ -32,32 +26,48 @@ fn print_urls(entries: &Entries) {
     }
 }
 
-fn up(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
+fn up(course: &Course, kind: Option<ProviderKind>) -> Result<Exit> {
     let root = &course.root;
-    let existing = registry::load(root);
+    let existing = registry::load(root)?;
     if !existing.is_empty() && existing.values().all(|e| registry::port_open(&e.url)) {
         anstream::eprintln!("Already running (`exercise services down` stops them):");
         print_urls(&existing);
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Success);
     }
-    crate::services::cleanup::install_signal_handler();
+    crate::cleanup::install_signal_handler();
     let config = ServicesConfig::load(root)?;
-    let kind = match kind.or(config.provider).unwrap_or_default() {
-        ProviderKind::Auto if container::engine_available() => ProviderKind::Container,
-        ProviderKind::Auto if SERVICES.iter().all(|s| local::binaries_available(*s)) => {
-            ProviderKind::Local
-        }
-        ProviderKind::Auto => bail!(
-            "no container engine and no local Postgres and Redis: `exercise doctor` says what to install"
-        ),
-        ProviderKind::External => bail!(
+    let kind = kind.or(config.provider).unwrap_or_default();
+    if kind == ProviderKind::External {
+        bail!(
             "`services up` starts servers; with external ones, just export DATABASE_URL and REDIS_URL"
-        ),
-        k => k,
+        );
+    }
+    // The run order, less the sources that start nothing; an explicit choice is tried as is.
+    let startable: Vec<Source> = kind
+        .sources()
+        .iter()
+        .copied()
+        .filter(|s| s.starts_servers())
+        .collect();
+    let mut chosen = None;
+    for &source in &startable {
+        let mut offers = true;
+        for service in SERVICES {
+            offers &= source.offers(service, root)?;
+        }
+        if offers || startable.len() == 1 {
+            chosen = Some(source);
+            break;
+        }
+    }
+    let Some(source) = chosen else {
+        bail!(
+            "no container engine and no local Postgres and Redis: `exercise doctor` says what to install"
+        );
     };
     let mut entries = Entries::new();
-    match kind {
-        ProviderKind::Container => {
+    match source {
+        Source::Container => {
             let mut provider = container::ContainerProvider::with_keep(root, &config, true)?;
             for service in SERVICES {
                 let endpoint = provider.start(service)?;
@@ -65,7 +75,7 @@ fn up(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
                     service,
                     Entry {
                         url: endpoint.url,
-                        provider: "container".into(),
+                        provider: Source::Container,
                         container: provider.container_id(service),
                         pid: None,
                         dir: None,
@@ -82,7 +92,7 @@ fn up(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
                     service,
                     Entry {
                         url: endpoint.url,
-                        provider: "local".into(),
+                        provider: Source::Local,
                         container: None,
                         pid: provider.pid(service),
                         dir: Some(provider.run_dir().to_path_buf()),
@@ -94,21 +104,21 @@ fn up(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
     }
     registry::save(root, &entries)?;
     anstream::eprintln!(
-        "{} Postgres and Redis are running ({kind:?}); exercises will use them until `exercise services down`.\n\
+        "{} Postgres and Redis are running ({source}); exercises will use them until `exercise services down`.\n\
          Each run still gets a fresh database of its own. To look around by hand: psql \"$DATABASE_URL\"",
         paint(GREEN, "✓")
     );
     print_urls(&entries);
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
-fn status(course: &Course) -> Result<ExitCode> {
-    let entries = registry::load(&course.root);
+fn status(course: &Course) -> Result<Exit> {
+    let entries = registry::load(&course.root)?;
     if entries.is_empty() {
         anstream::println!(
             "No services started with `exercise services up`. Runs start what they need (see `exercise doctor`)."
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Success);
     }
     let mut all_up = true;
     for (service, entry) in &entries {
@@ -127,15 +137,11 @@ fn status(course: &Course) -> Result<ExitCode> {
             entry.url
         );
     }
-    Ok(if all_up {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(Exit::from_ok(all_up))
 }
 
-fn down(course: &Course) -> Result<ExitCode> {
-    let entries = registry::load(&course.root);
+fn down(course: &Course) -> Result<Exit> {
+    let entries = registry::load(&course.root)?;
     let containers: Vec<String> = entries
         .values()
         .filter_map(|e| e.container.clone())
@@ -151,10 +157,10 @@ fn down(course: &Course) -> Result<ExitCode> {
     }
     registry::remove(&course.root);
     anstream::println!("{} services stopped", paint(GREEN, "✓"));
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
-pub fn doctor(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
+pub fn doctor(course: &Course, kind: Option<ProviderKind>) -> Result<Exit> {
     let config = ServicesConfig::load(&course.root)?;
     let chosen = kind.or(config.provider).unwrap_or_default();
     let ok = |b: bool| {
@@ -239,7 +245,7 @@ pub fn doctor(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
             if set { "is set" } else { "is not set" }
         );
     }
-    let running = registry::load(&course.root);
+    let running = registry::load(&course.root)?;
     if !running.is_empty() {
         anstream::println!("{}", paint(BOLD, "Started by `exercise services up`"));
         for (service, entry) in &running {
@@ -260,24 +266,18 @@ pub fn doctor(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
         )
     );
     for service in SERVICES {
-        let from = match chosen {
-            ProviderKind::External => external::is_configured(service).then_some("external"),
-            ProviderKind::Container => engine.is_ok().then_some("container"),
-            ProviderKind::Local => local::binaries_available(service).then_some("local"),
-            ProviderKind::Auto => {
-                if external::is_configured(service) {
-                    Some("external (its variable is set)")
-                } else if registry::running(&course.root, service).is_some() {
-                    Some("services up")
-                } else if engine.is_ok() {
-                    Some("container")
-                } else if local::binaries_available(service) {
-                    Some("local")
-                } else {
-                    None
-                }
+        let mut from = None;
+        for &source in chosen.sources() {
+            if source.offers(service, &course.root)? {
+                from = Some(match source {
+                    Source::External if chosen == ProviderKind::Auto => {
+                        "external (its variable is set)"
+                    }
+                    other => other.name(),
+                });
+                break;
             }
-        };
+        }
         usable &= from.is_some();
         anstream::println!(
             "  {} {} from {}",
@@ -286,9 +286,5 @@ pub fn doctor(course: &Course, kind: Option<ProviderKind>) -> Result<ExitCode> {
             from.unwrap_or("nowhere: see the fixes above")
         );
     }
-    Ok(if usable {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(Exit::from_ok(usable))
 }

@@ -12,6 +12,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::{cleanup, sys};
+
 /// Shared flag that aborts a running child (watch mode cancels a run when the file changes again).
 #[derive(Clone, Default, Debug)]
 pub struct Cancel(Arc<AtomicBool>);
@@ -45,72 +47,33 @@ pub struct Limits {
     pub deadline: Option<Instant>,
     /// Bytes kept per stream; the rest is read and discarded so the child never blocks.
     pub output_cap: usize,
-    /// Resource limits for untrusted code (test binaries): processes, file size, core dumps.
-    pub sandbox: bool,
-}
-
-/// Processes the child's user may have (a fork storm hits this instead of the machine). Root is
-/// exempt from RLIMIT_NPROC; there the process-group kill at the deadline is the backstop.
-const MAX_PROCESSES: libc::rlim_t = 4096;
-/// Largest file a test may write.
-const MAX_FILE_BYTES: libc::rlim_t = 1 << 30;
-
-fn apply_sandbox(cmd: &mut Command) {
-    // SAFETY: pre_exec runs in the forked child before exec; setrlimit is async-signal-safe and
-    // touches no memory shared with the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            for (resource, limit) in [
-                (libc::RLIMIT_NPROC, MAX_PROCESSES),
-                (libc::RLIMIT_FSIZE, MAX_FILE_BYTES),
-                (libc::RLIMIT_CORE, 0),
-            ] {
-                let mut current = libc::rlimit {
-                    rlim_cur: 0,
-                    rlim_max: 0,
-                };
-                if libc::getrlimit(resource, &mut current) != 0 {
-                    continue;
-                }
-                // Never raise a limit, only lower it.
-                let cap = limit.min(current.rlim_max);
-                let wanted = libc::rlimit {
-                    rlim_cur: cap.min(current.rlim_cur),
-                    rlim_max: cap,
-                };
-                libc::setrlimit(resource, &wanted);
-            }
-            Ok(())
-        });
-    }
+    /// Untrusted code (test binaries) runs with resource limits: processes, file size, no cores.
+    pub untrusted: bool,
 }
 
 /// Called with each line the child writes to stderr, as it comes (cargo's "Compiling …" lines).
 pub type LineSink<'a> = &'a (dyn Fn(&str) + Sync);
 
-/// Runs `cmd` to completion (or deadline, or cancellation) and returns what it printed.
-pub fn run(cmd: Command, limits: &Limits, cancel: Option<&Cancel>) -> std::io::Result<Captured> {
-    run_with_progress(cmd, limits, cancel, None)
-}
-
-pub fn run_with_progress(
+/// Runs `cmd` to completion (or deadline, or cancellation, or Ctrl-C) and returns what it
+/// printed.
+pub fn run(
     mut cmd: Command,
     limits: &Limits,
     cancel: Option<&Cancel>,
     on_stderr_line: Option<LineSink<'_>>,
 ) -> std::io::Result<Captured> {
-    if limits.sandbox {
-        apply_sandbox(&mut cmd);
+    if limits.untrusted {
+        sys::limit_resources(&mut cmd);
     }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
     let mut child = cmd.spawn()?;
-    let pid = child.id() as libc::pid_t;
-    // Its own process group, so Ctrl-C at the terminal reaches only us: the signal handler
-    // ends it (see services::cleanup).
-    crate::services::cleanup::track_process_group(pid);
+    let pid = child.id() as i32;
+    // Its own process group, so Ctrl-C at the terminal reaches only us: the interrupt ends it
+    // (see crate::cleanup).
+    cleanup::track_process_group(pid);
     let cap = limits.output_cap;
     let stdout_pipe = child.stdout.take();
     let stderr_pipe = child.stderr.take();
@@ -131,7 +94,7 @@ pub fn run_with_progress(
 
 fn wait(
     mut child: std::process::Child,
-    pid: libc::pid_t,
+    pid: i32,
     limits: &Limits,
     cancel: Option<&Cancel>,
 ) -> std::io::Result<Exit> {
@@ -147,13 +110,17 @@ fn wait(
             None => tick,
         };
         match rx.recv_timeout(wait) {
+            // Killed by an interrupt (which ends every tracked group) or a cancel: not a verdict.
+            Ok(_) if cancel.is_some_and(Cancel::is_cancelled) || cleanup::interrupted() => {
+                break Exit::Cancelled;
+            }
             Ok(status) => break Exit::Status(status?),
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 return Err(std::io::Error::other("lost the child process"));
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
-        if cancel.is_some_and(Cancel::is_cancelled) {
+        if cancel.is_some_and(Cancel::is_cancelled) || cleanup::interrupted() {
             kill_group(pid);
             let _ = rx.recv();
             break Exit::Cancelled;
@@ -167,15 +134,12 @@ fn wait(
     // Children the child left behind (a test that spawned a server, say) would keep the pipes
     // open and the readers blocked; the group is ours, so end it.
     kill_group(pid);
-    crate::services::cleanup::untrack_process_group(pid);
+    cleanup::untrack_process_group(pid);
     Ok(exit)
 }
 
-fn kill_group(pid: libc::pid_t) {
-    // SAFETY: killpg only sends a signal; a stale group id is reported as ESRCH and ignored.
-    unsafe {
-        libc::killpg(pid, libc::SIGKILL);
-    }
+fn kill_group(pgid: i32) {
+    sys::kill_process_group(pgid);
 }
 
 /// Reads everything, keeping the first and the last `cap / 2` bytes: the head shows how a flood
@@ -228,6 +192,7 @@ fn read_capped(mut r: impl Read, cap: usize, on_line: Option<LineSink<'_>>) -> (
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn sh(script: &str) -> Command {
@@ -242,10 +207,10 @@ mod tests {
         let limits = Limits {
             deadline: Some(Instant::now() + Duration::from_millis(300)),
             output_cap: 1024,
-            sandbox: true,
+            untrusted: true,
         };
         // The grandchild holds stdout open; without the group kill this would hang.
-        let out = run(sh("sleep 30 & sleep 30"), &limits, None).unwrap();
+        let out = run(sh("sleep 30 & sleep 30"), &limits, None, None).unwrap();
         assert_eq!(out.exit, Exit::TimedOut);
         assert!(started.elapsed() < Duration::from_secs(5));
     }
@@ -255,11 +220,12 @@ mod tests {
         let limits = Limits {
             deadline: None,
             output_cap: 1000,
-            sandbox: false,
+            untrusted: false,
         };
         let out = run(
             sh("yes | head -c 100000; echo; echo the end"),
             &limits,
+            None,
             None,
         )
         .unwrap();
@@ -282,9 +248,9 @@ mod tests {
         let limits = Limits {
             deadline: None,
             output_cap: 10,
-            sandbox: false,
+            untrusted: false,
         };
-        let out = run(sh("sleep 30"), &limits, Some(&cancel)).unwrap();
+        let out = run(sh("sleep 30"), &limits, Some(&cancel), None).unwrap();
         assert_eq!(out.exit, Exit::Cancelled);
     }
 }

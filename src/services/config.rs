@@ -47,7 +47,8 @@ impl ServicesConfig {
                     e.message().trim().replace('\n', " ")
                 )
             })?,
-            Err(_) => File::default(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => File::default(),
+            Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
         };
         let env = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
         Ok(ServicesConfig {

@@ -16,10 +16,9 @@ use testcontainers::runners::SyncRunner;
 use testcontainers::{Container, GenericImage, ImageExt};
 
 use super::config::{POSTGRES_IMAGE_VAR, REDIS_IMAGE_VAR};
-use super::{
-    Endpoint, Provider, ServicesConfig, ServicesError, cleanup, clients, free_port, process_alive,
-};
-use crate::manifest::Service;
+use super::{Endpoint, Provider, ServicesConfig, ServicesError, Source, clients, free_port};
+use crate::course::Service;
+use crate::sys::process_alive;
 
 pub const LABEL_TOOL: &str = "io.backlings.tool";
 pub const LABEL_COURSE: &str = "io.backlings.course";
@@ -128,11 +127,39 @@ pub fn reap_orphans() -> usize {
     orphans.len()
 }
 
-static USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Containers this process started and has not removed yet: the hard exit after Ctrl-C
+/// removes them (see crate::cleanup).
+static STARTED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
-/// Whether this process has started (or tried to start) a container.
-pub fn engine_was_used() -> bool {
-    USED.load(std::sync::atomic::Ordering::SeqCst)
+fn track(id: &str) {
+    if let Ok(mut ids) = STARTED.lock() {
+        ids.push(id.to_owned());
+    }
+}
+
+fn untrack(id: &str) {
+    if let Ok(mut ids) = STARTED.lock() {
+        ids.retain(|c| c != id);
+    }
+}
+
+/// Registered with crate::cleanup before the first container is created.
+fn remove_ours_on_hard_exit() {
+    crate::cleanup::register_hook("containers", || {
+        let mut ids = STARTED
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default();
+        // Also those still being created when the signal came (not tracked yet): they carry
+        // our pid label.
+        let pid = std::process::id().to_string();
+        ids.extend(
+            list_labelled(&[(LABEL_PID, &pid), (LABEL_KEEP, "false")])
+                .into_iter()
+                .map(|(id, _)| id),
+        );
+        remove_containers(&ids);
+    });
 }
 
 pub struct ContainerProvider {
@@ -196,7 +223,7 @@ impl Provider for ContainerProvider {
         };
         let (name, tag) = split_image(&image);
         let host_port = free_port()?;
-        USED.store(true, std::sync::atomic::Ordering::SeqCst);
+        remove_ours_on_hard_exit();
         let internal: ContainerPort = port.tcp();
         let request = GenericImage::new(name, tag)
             .with_exposed_port(internal)
@@ -221,13 +248,13 @@ impl Provider for ContainerProvider {
                 ServicesError::Unreachable(format!("cannot start the {} container from `{image}`: {text}", service.as_str()))
             }
         })?;
-        cleanup::track_container(container.id());
+        track(container.id());
         let endpoint = Endpoint {
             url: match service {
                 Service::Postgres => format!("postgres://postgres@127.0.0.1:{host_port}/postgres"),
                 Service::Redis => format!("redis://127.0.0.1:{host_port}"),
             },
-            provider: "container",
+            source: Source::Container,
         };
         let ready = match service {
             Service::Postgres => clients::wait_for_postgres(&endpoint.url, Duration::from_secs(60)),
@@ -236,7 +263,7 @@ impl Provider for ContainerProvider {
         if let Err(e) = ready {
             let id = container.id().to_owned();
             drop(container);
-            cleanup::untrack_container(&id);
+            untrack(&id);
             return Err(e);
         }
         self.running.insert(service, (container, endpoint.clone()));
@@ -252,7 +279,7 @@ impl Provider for ContainerProvider {
             } else {
                 drop(container); // testcontainers removes it
             }
-            cleanup::untrack_container(&id);
+            untrack(&id);
         }
     }
 }

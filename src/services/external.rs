@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use super::{Endpoint, Provider, ServicesError, clients};
-use crate::manifest::Service;
+use super::{Endpoint, Provider, ServicesError, Source, clients};
+use crate::course::Service;
 
 pub fn is_configured(service: Service) -> bool {
     std::env::var(service.env_var()).is_ok_and(|v| !v.trim().is_empty())
@@ -27,7 +27,7 @@ impl Provider for External {
         reachable.map_err(|e| ServicesError::Unreachable(format!("{var}: {e}")))?;
         Ok(Endpoint {
             url,
-            provider: "external",
+            source: Source::External,
         })
     }
 

@@ -7,14 +7,15 @@
 //! the `postgres` user and must be able to reach its data folder.
 
 use std::collections::BTreeMap;
-use std::ffi::CString;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Endpoint, Provider, ServicesError, cleanup, clients, free_port, process_alive};
-use crate::manifest::Service;
+use super::{Endpoint, Provider, ServicesError, Source, clients, free_port};
+use crate::cleanup;
+use crate::course::Service;
+use crate::sys::{self, cmdline, process_alive};
 
 const RUN_PREFIX: &str = "run-";
 const PIDS_FILE: &str = "pids";
@@ -83,31 +84,6 @@ pub fn version_of(bin: &Path) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-/// uid/gid of the `postgres` user, for running Postgres when we are root.
-fn postgres_user() -> Option<(u32, u32)> {
-    let name = CString::new("postgres").ok()?;
-    // SAFETY: getpwnam returns a pointer to static storage or null; we copy the ids out at once.
-    unsafe {
-        let pw = libc::getpwnam(name.as_ptr());
-        if pw.is_null() {
-            None
-        } else {
-            Some(((*pw).pw_uid, (*pw).pw_gid))
-        }
-    }
-}
-
-fn cmdline(pid: i32) -> String {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-        .unwrap_or_default()
-}
-
 /// Stops the servers of run folders whose CLI is gone, and removes the folders.
 pub fn reap_orphans() -> usize {
     let Ok(entries) = std::fs::read_dir(base_dir()) else {
@@ -144,20 +120,13 @@ pub fn stop_recorded(dir: &Path) {
 }
 
 fn stop_pid(pid: i32) {
-    // SIGINT is Postgres' fast shutdown; redis-server exits on it too.
-    // SAFETY: signals only.
-    unsafe {
-        libc::kill(pid, libc::SIGINT);
-    }
+    sys::interrupt(pid);
     let deadline = Instant::now() + Duration::from_secs(5);
     while process_alive(pid) && !cmdline(pid).is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
     if process_alive(pid) && !cmdline(pid).is_empty() {
-        // SAFETY: as above.
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
-        }
+        sys::kill(pid);
     }
 }
 
@@ -168,7 +137,7 @@ pub struct LocalProvider {
 }
 
 impl LocalProvider {
-    pub fn new(_course_root: &Path) -> Result<LocalProvider, ServicesError> {
+    pub fn new() -> Result<LocalProvider, ServicesError> {
         Self::with_keep(false)
     }
 
@@ -240,8 +209,8 @@ impl LocalProvider {
                     .into(),
             )
         })?;
-        let as_user = if is_root() {
-            Some(postgres_user().ok_or_else(|| {
+        let as_user = if sys::is_root() {
+            Some(sys::user_ids("postgres").ok_or_else(|| {
                 ServicesError::Unavailable(
                     "Postgres refuses to run as root and there is no `postgres` user to run it as: \
                      create one (`useradd -r postgres`) or use --services container"
@@ -295,7 +264,7 @@ impl LocalProvider {
         let child = self.spawn(cmd, "postgres.log")?;
         let endpoint = Endpoint {
             url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-            provider: "local",
+            source: Source::Local,
         };
         Ok((child, endpoint))
     }
@@ -322,7 +291,7 @@ impl LocalProvider {
             child,
             Endpoint {
                 url: format!("redis://127.0.0.1:{port}"),
-                provider: "local",
+                source: Source::Local,
             },
         ))
     }
@@ -354,12 +323,12 @@ fn ensure_template(bin: &Path, as_user: Option<(u32, u32)>) -> Result<PathBuf, S
     let _ = std::fs::remove_dir_all(&staging);
     create_shared_dir(&staging)?;
     if let Some((uid, gid)) = as_user {
-        let c = CString::new(staging.as_os_str().as_encoded_bytes())
-            .map_err(|e| ServicesError::Unavailable(e.to_string()))?;
-        // SAFETY: chown on a path we just created.
-        unsafe {
-            libc::chown(c.as_ptr(), uid, gid);
-        }
+        std::os::unix::fs::chown(&staging, Some(uid), Some(gid)).map_err(|e| {
+            ServicesError::Unavailable(format!(
+                "cannot hand {} to postgres: {e}",
+                staging.display()
+            ))
+        })?;
     }
     let mut cmd = Command::new(bin.join("initdb"));
     cmd.arg("-D").arg(&staging).args([

@@ -9,7 +9,6 @@
 //! through the Docker API (Docker or Podman), or local binaries. `auto` picks, per service, the
 //! first that works, in that order — after servers left running by `exercise services up`.
 
-pub mod cleanup;
 pub mod clients;
 pub mod config;
 pub mod container;
@@ -22,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::manifest::{ExerciseInfo, Service};
+use crate::course::Service;
 pub use config::ServicesConfig;
 
 #[derive(Debug, thiserror::Error)]
@@ -56,12 +55,82 @@ pub enum ProviderKind {
     External,
 }
 
+impl ProviderKind {
+    /// The sources this choice allows, in the order they are tried. This is the one place the
+    /// order lives: runs, `services up` and `doctor` all read it.
+    pub fn sources(self) -> &'static [Source] {
+        match self {
+            ProviderKind::Auto => &[
+                Source::External,
+                Source::ServicesUp,
+                Source::Container,
+                Source::Local,
+            ],
+            ProviderKind::Container => &[Source::Container],
+            ProviderKind::Local => &[Source::Local],
+            ProviderKind::External => &[Source::External],
+        }
+    }
+}
+
+/// Where a running server comes from.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// DATABASE_URL / REDIS_URL, set by the learner.
+    External,
+    /// Servers left running by `exercise services up`.
+    #[serde(rename = "services up")]
+    ServicesUp,
+    Container,
+    Local,
+}
+
+impl Source {
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::External => "external",
+            Source::ServicesUp => "services up",
+            Source::Container => "container",
+            Source::Local => "local",
+        }
+    }
+
+    /// Whether this source can supply `service` now, by cheap checks only (a variable is set,
+    /// a recorded server answers, an engine answers, binaries exist): nothing is started.
+    pub fn offers(
+        self,
+        service: Service,
+        course_root: &std::path::Path,
+    ) -> Result<bool, ServicesError> {
+        Ok(match self {
+            Source::External => external::is_configured(service),
+            Source::ServicesUp => registry::running(course_root, service)?.is_some(),
+            Source::Container => container::engine_available(),
+            Source::Local => local::binaries_available(service),
+        })
+    }
+
+    /// Sources that start servers (what `services up` can use).
+    pub fn starts_servers(self) -> bool {
+        matches!(self, Source::Container | Source::Local)
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A running server, as the runner needs it: an admin URL (superuser, maintenance database).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     pub url: String,
     /// Who provides it, for messages and `services status`.
-    pub provider: &'static str,
+    pub source: Source,
 }
 
 /// Where servers come from.
@@ -80,7 +149,7 @@ pub struct Services {
     config: ServicesConfig,
     course_root: PathBuf,
     /// Created on first use, so that exercises without services never touch an engine.
-    providers: BTreeMap<&'static str, Box<dyn Provider>>,
+    providers: BTreeMap<Source, Box<dyn Provider>>,
     endpoints: BTreeMap<Service, Endpoint>,
     redis_dbs: RedisPool,
     serial: AtomicU64,
@@ -91,7 +160,7 @@ impl Services {
     /// choice; else auto.
     pub fn new(course_root: PathBuf, kind: Option<ProviderKind>) -> anyhow::Result<Services> {
         let config = ServicesConfig::load(&course_root)?;
-        cleanup::install_signal_handler();
+        crate::cleanup::install_signal_handler();
         Ok(Services {
             kind: kind.or(config.provider).unwrap_or_default(),
             config,
@@ -114,56 +183,61 @@ impl Services {
     }
 
     fn resolve(&mut self, service: Service) -> Result<Endpoint, ServicesError> {
-        match self.kind {
-            ProviderKind::External => external::External.start(service),
-            ProviderKind::Container => self.with_provider("container", service),
-            ProviderKind::Local => self.with_provider("local", service),
-            ProviderKind::Auto => {
-                if external::is_configured(service) {
-                    return external::External.start(service);
+        let sources = self.kind.sources();
+        // An explicit choice is tried even when its cheap check fails: its error says why.
+        let chosen = match sources {
+            [only] => Some(*only),
+            _ => {
+                let mut first = None;
+                for &source in sources {
+                    if source.offers(service, &self.course_root)? {
+                        first = Some(source);
+                        break;
+                    }
                 }
-                if let Some(e) = registry::running(&self.course_root, service) {
-                    return Ok(e);
-                }
-                if container::engine_available() {
-                    return self.with_provider("container", service);
-                }
-                if local::binaries_available(service) {
-                    return self.with_provider("local", service);
-                }
-                Err(ServicesError::Unavailable(no_provider_message(service)))
+                first
             }
+        };
+        match chosen {
+            Some(Source::External) => external::External.start(service),
+            Some(Source::ServicesUp) => {
+                registry::running(&self.course_root, service)?.ok_or_else(|| {
+                    ServicesError::Unreachable(
+                        "the servers of `exercise services up` stopped answering".into(),
+                    )
+                })
+            }
+            Some(source) => self.start_with(source, service),
+            None => Err(ServicesError::Unavailable(no_provider_message(service))),
         }
     }
 
-    fn with_provider(
-        &mut self,
-        name: &'static str,
-        service: Service,
-    ) -> Result<Endpoint, ServicesError> {
-        if !self.providers.contains_key(name) {
-            let provider: Box<dyn Provider> = match name {
-                "container" => Box::new(container::ContainerProvider::new(
+    fn start_with(&mut self, source: Source, service: Service) -> Result<Endpoint, ServicesError> {
+        if !self.providers.contains_key(&source) {
+            let provider: Box<dyn Provider> = match source {
+                Source::Container => Box::new(container::ContainerProvider::new(
                     &self.course_root,
                     &self.config,
                 )?),
-                _ => Box::new(local::LocalProvider::new(&self.course_root)?),
+                _ => Box::new(local::LocalProvider::new()?),
             };
-            self.providers.insert(name, provider);
+            self.providers.insert(source, provider);
         }
-        let provider = self.providers.get_mut(name).expect("inserted above");
-        provider.start(service)
+        match self.providers.get_mut(&source) {
+            Some(provider) => provider.start(service),
+            None => Err(ServicesError::Unavailable(format!("no {source} provider"))),
+        }
     }
 
-    /// Everything an exercise run needs: its own database and Redis namespace.
-    pub fn lease(&mut self, ex: &ExerciseInfo) -> Result<Lease, ServicesError> {
+    /// Everything one run of `package` needs: its own database and Redis namespace.
+    pub fn lease(&mut self, package: &str, services: &[Service]) -> Result<Lease, ServicesError> {
         let mut lease = Lease::default();
-        for &service in &ex.services {
+        for &service in services {
             let endpoint = self.endpoint(service)?;
             match service {
                 Service::Postgres => {
                     let serial = self.serial.fetch_add(1, Ordering::SeqCst);
-                    let db = clients::run_database_name(&ex.name, serial);
+                    let db = clients::run_database_name(package, serial);
                     clients::create_database(&endpoint.url, &db)?;
                     lease.env.push((
                         service.env_var().to_owned(),
@@ -243,15 +317,6 @@ pub(crate) fn free_port() -> Result<u16, ServicesError> {
         .map_err(|e| ServicesError::Unavailable(format!("no free local port: {e}")))
 }
 
-/// Whether a process exists (signal 0: nothing is sent).
-pub(crate) fn process_alive(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks for existence.
-    unsafe {
-        libc::kill(pid, 0) == 0
-            || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
-    }
-}
-
 fn no_provider_message(service: Service) -> String {
     let (name, var, example, bin) = match service {
         Service::Postgres => (
@@ -274,4 +339,51 @@ fn no_provider_message(service: Service) -> String {
          2. local binaries: install {bin} (e.g. `apt install postgresql redis-server`)\n  \
          3. a server you run: export {var}={example}"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_order_for_every_choice() {
+        assert_eq!(
+            ProviderKind::Auto.sources(),
+            [
+                Source::External,
+                Source::ServicesUp,
+                Source::Container,
+                Source::Local
+            ]
+        );
+        for kind in [
+            ProviderKind::Container,
+            ProviderKind::Local,
+            ProviderKind::External,
+        ] {
+            assert_eq!(kind.sources().len(), 1, "{kind:?} is one source");
+        }
+        let startable: Vec<Source> = ProviderKind::Auto
+            .sources()
+            .iter()
+            .copied()
+            .filter(|s| s.starts_servers())
+            .collect();
+        assert_eq!(startable, [Source::Container, Source::Local]);
+    }
+
+    #[test]
+    fn the_missing_service_message_names_every_way() {
+        for service in [Service::Postgres, Service::Redis] {
+            let text = no_provider_message(service);
+            for way in [
+                "1. a container engine",
+                "2. local binaries",
+                "3. a server you run",
+            ] {
+                assert!(text.contains(way), "{text}");
+            }
+            assert!(text.contains(service.env_var()), "{text}");
+        }
+    }
 }

@@ -3,12 +3,12 @@
 //! a crash or a kill mid-write leaves either the old or the new state, never a torn file.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::Manifest;
+use super::manifest::Manifest;
+use crate::fs::write_atomically;
 
 const STATE_FILE: &str = "state.json";
 const FORMAT: u32 = 1;
@@ -43,20 +43,22 @@ struct StateFile {
     done: BTreeSet<String>,
 }
 
+/// The learner's progress. Fields are private: the learner's session changes them through
+/// methods, each of which says whether anything changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct State {
+pub struct Progress {
     path: PathBuf,
     /// Index into the manifest's exercises.
-    pub current: usize,
-    pub done: BTreeSet<String>,
+    current: usize,
+    done: BTreeSet<String>,
     /// True when no state file existed: this is the learner's first run.
-    pub fresh: bool,
+    fresh: bool,
 }
 
-impl State {
+impl Progress {
     /// Loads the state of a course. Names that the manifest no longer has (a renamed exercise)
     /// are dropped rather than failing, so a course update never locks a learner out.
-    pub fn load(state_dir: &Path, manifest: &Manifest) -> Result<State, StateError> {
+    pub fn load(state_dir: &Path, manifest: &Manifest) -> Result<Progress, StateError> {
         let path = state_dir.join(STATE_FILE);
         let shown = path.display().to_string();
         let text = match std::fs::read_to_string(&path) {
@@ -76,7 +78,7 @@ impl State {
             }
         };
         let Some(text) = text else {
-            return Ok(State {
+            return Ok(Progress {
                 path,
                 current: 0,
                 done: BTreeSet::new(),
@@ -111,7 +113,7 @@ impl State {
                     .position(|e| !done.contains(&e.name))
             })
             .unwrap_or(0);
-        Ok(State {
+        Ok(Progress {
             path,
             current,
             done,
@@ -126,7 +128,10 @@ impl State {
             current: manifest.exercises.get(self.current).map(|e| e.name.clone()),
             done: self.done.clone(),
         };
-        let mut json = serde_json::to_string_pretty(&file).expect("state serializes");
+        let mut json = serde_json::to_string_pretty(&file).map_err(|e| StateError::Write {
+            path: self.path.display().to_string(),
+            source: std::io::Error::other(e),
+        })?;
         json.push('\n');
         write_atomically(&self.path, json.as_bytes()).map_err(|source| StateError::Write {
             path: self.path.display().to_string(),
@@ -140,6 +145,32 @@ impl State {
         self.done.contains(name)
     }
 
+    pub fn current(&self) -> usize {
+        self.current
+    }
+
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
+    }
+
+    pub fn done_count(&self) -> usize {
+        self.done.len()
+    }
+
+    /// Makes exercise `index` the current one; returns whether it changed.
+    pub fn set_current(&mut self, index: usize) -> bool {
+        std::mem::replace(&mut self.current, index) != index
+    }
+
+    /// Marks `name` done or pending; returns whether the done set changed.
+    pub fn mark(&mut self, name: &str, done: bool) -> bool {
+        if done {
+            self.done.insert(name.to_owned())
+        } else {
+            self.done.remove(name)
+        }
+    }
+
     /// The first exercise after `from` (wrapping around) that is not done.
     pub fn next_pending(&self, manifest: &Manifest, from: usize) -> Option<usize> {
         let n = manifest.exercises.len();
@@ -149,25 +180,9 @@ impl State {
     }
 }
 
-/// Writes through a temp file in the same directory and renames it over `path`.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    // Fault injection for the CLI's tests: lets a test kill the process between writing the temp
-    // file and renaming it, which is exactly the window atomicity has to cover.
-    if let Some(ms) = std::env::var_os("BACKLINGS_TEST_PAUSE_BEFORE_RENAME_MS") {
-        let ms = ms.to_string_lossy().parse().unwrap_or(0);
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn manifest() -> Manifest {
@@ -199,12 +214,12 @@ hint = "h"
     fn round_trip_and_unknown_names_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let m = manifest();
-        let mut s = State::load(dir.path(), &m).unwrap();
+        let mut s = Progress::load(dir.path(), &m).unwrap();
         assert!(s.fresh);
         s.current = 1;
         s.done.insert("a".into());
         s.save(&m).unwrap();
-        let again = State::load(dir.path(), &m).unwrap();
+        let again = Progress::load(dir.path(), &m).unwrap();
         assert_eq!(
             (again.current, again.done.clone(), again.fresh),
             (1, s.done.clone(), false)
@@ -215,7 +230,7 @@ hint = "h"
             r#"{"tool":"backlings","format":1,"current":"gone","done":["gone","b"]}"#,
         )
         .unwrap();
-        let s = State::load(dir.path(), &m).unwrap();
+        let s = Progress::load(dir.path(), &m).unwrap();
         assert_eq!(s.done.iter().collect::<Vec<_>>(), ["b"]);
         assert_eq!(s.current, 0, "falls back to the first pending exercise");
     }
@@ -229,7 +244,7 @@ hint = "h"
             r#"{"tool":"rustlings","format":1,"current":null,"done":[]}"#,
         ] {
             std::fs::write(dir.path().join(STATE_FILE), text).unwrap();
-            let err = State::load(dir.path(), &m).unwrap_err().to_string();
+            let err = Progress::load(dir.path(), &m).unwrap_err().to_string();
             assert!(err.contains("unreadable as backlings progress"), "{err}");
             assert!(err.contains("mv "), "offers a way out: {err}");
         }
@@ -239,11 +254,11 @@ hint = "h"
     fn next_pending_wraps() {
         let m = manifest();
         let dir = tempfile::tempdir().unwrap();
-        let mut s = State::load(dir.path(), &m).unwrap();
+        let mut s = Progress::load(dir.path(), &m).unwrap();
         assert_eq!(s.next_pending(&m, 0), Some(1));
-        s.done.insert("b".into());
+        s.mark("b", true);
         assert_eq!(s.next_pending(&m, 0), Some(0));
-        s.done.insert("a".into());
+        s.mark("a", true);
         assert_eq!(s.next_pending(&m, 0), None);
     }
 }

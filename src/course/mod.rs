@@ -1,11 +1,16 @@
-//! A course on disk: where it is, its manifest, and the paths derived from both.
+//! A course on disk: where it is, its manifest, and the paths derived from both. Below it: the
+//! manifest format, the learner's progress file, the embedded copy and pristine files.
+
+pub mod embedded;
+pub mod manifest;
+pub mod pristine;
+pub mod progress;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::embedded;
-use crate::manifest::{ExerciseInfo, MANIFEST_FILE, Manifest};
+pub use manifest::{ExerciseInfo, MANIFEST_FILE, Manifest, Service};
 
 pub const EXERCISES_DIR: &str = "exercises";
 pub const SOLUTIONS_DIR: &str = "solutions";
@@ -118,6 +123,14 @@ impl Course {
             );
         }
         Ok(())
+    }
+
+    /// Every exercise's package must be on disk before cargo is asked to build any of them.
+    pub fn ensure_all_present(&self) -> Result<()> {
+        self.manifest
+            .exercises
+            .iter()
+            .try_for_each(|ex| self.ensure_exercise_present(ex))
     }
 
     pub fn topic_title<'a>(&'a self, ex: &'a ExerciseInfo) -> &'a str {

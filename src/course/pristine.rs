@@ -9,9 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::course::{Course, EXERCISES_DIR};
-use crate::embedded;
-use crate::manifest::ExerciseInfo;
+use super::{Course, EXERCISES_DIR, ExerciseInfo, embedded};
+use crate::fs::{copy_tree, read_tree, write_atomically};
 
 const SNAPSHOT_DIR: &str = "pristine";
 const COMPLETE_MARKER: &str = ".complete";
@@ -51,12 +50,9 @@ pub fn files(course: &Course, ex: &ExerciseInfo) -> Result<Vec<(PathBuf, Vec<u8>
             .map(|(p, c)| (p, c.to_vec()))
             .collect()
     } else {
-        let dir = snapshot_root(course).join(&rel);
-        let mut out = Vec::new();
-        if dir.is_dir() {
-            read_tree(&dir, &dir, &mut out)?;
-        }
-        out
+        read_tree(&snapshot_root(course).join(&rel))?
+            .into_iter()
+            .collect()
     };
     if files.is_empty() {
         bail!(
@@ -68,52 +64,13 @@ pub fn files(course: &Course, ex: &ExerciseInfo) -> Result<Vec<(PathBuf, Vec<u8>
     Ok(files)
 }
 
-/// Copies a directory tree, skipping build output.
-pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    for entry in fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
-        let entry = entry?;
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let kind = entry.file_type()?;
-        let dest = to.join(entry.file_name());
-        if kind.is_dir() {
-            copy_tree(&entry.path(), &dest)?;
-        } else if kind.is_file() {
-            fs::copy(entry.path(), &dest).with_context(|| {
-                format!(
-                    "cannot copy {} to {}",
-                    entry.path().display(),
-                    dest.display()
-                )
-            })?;
-        }
-    }
-    Ok(())
-}
-
-fn read_tree(base: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) -> Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            read_tree(base, &path, out)?;
-        } else {
-            let rel = path.strip_prefix(base).unwrap_or(&path).to_path_buf();
-            out.push((rel, fs::read(&path)?));
-        }
-    }
-    Ok(())
-}
-
 /// Restores an exercise's pristine files after copying the learner's version to a new backup
 /// folder, which is returned. Files the learner added are left in place.
 pub fn reset(course: &Course, ex: &ExerciseInfo) -> Result<PathBuf> {
     let files = files(course, ex)?;
     let dir = course.exercise_dir(ex);
     let backups = course.state_dir().join("backups");
-    let stamp = crate::ui::timestamp();
+    let stamp = timestamp();
     let mut backup = backups.join(format!("{}-{stamp}", ex.name));
     let mut n = 2;
     while backup.exists() {
@@ -130,8 +87,72 @@ pub fn reset(course: &Course, ex: &ExerciseInfo) -> Result<PathBuf> {
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent)?;
         }
-        crate::state::write_atomically(&dest, &contents)
+        write_atomically(&dest, &contents)
             .with_context(|| format!("cannot write {}", dest.display()))?;
     }
     Ok(backup)
+}
+
+/// `YYYY-MM-DD-HHMMSS` in UTC, for backup folder names.
+fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn timestamps_sort_as_time_does() {
+        let t = timestamp();
+        assert_eq!(t.len(), "2026-12-01-095800".len(), "{t}");
+        assert!(t.starts_with("20"), "{t}");
+    }
+
+    #[test]
+    fn a_snapshot_is_taken_once_and_reset_keeps_a_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(
+            root.join("info.toml"),
+            "format_version = 1\nwelcome_message = \"w\"\nfinal_message = \"f\"\n\
+             [[topics]]\nname = \"t\"\ntitle = \"T\"\ndir = \"t\"\n\
+             [[exercises]]\nname = \"a\"\ntopic = \"t\"\ndir = \"t/a\"\nhint = \"h\"\n",
+        )
+        .unwrap();
+        let lib = root.join("exercises/t/a/src/lib.rs");
+        crate::fs::write_if_changed(&lib, b"original").unwrap();
+        let course = Course::open(Some(root)).unwrap();
+        assert!(!course.is_embedded);
+        ensure_snapshot(&course).unwrap();
+        std::fs::write(&lib, "learner's work").unwrap();
+        ensure_snapshot(&course).unwrap(); // complete already: not retaken
+        let ex = course.manifest.exercises[0].clone();
+        let backup = reset(&course, &ex).unwrap();
+        assert_eq!(std::fs::read_to_string(&lib).unwrap(), "original");
+        assert_eq!(
+            std::fs::read_to_string(backup.join("src/lib.rs")).unwrap(),
+            "learner's work"
+        );
+    }
 }

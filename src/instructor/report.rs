@@ -10,6 +10,47 @@ use serde::Serialize;
 
 use crate::ui::{self, BOLD, GREEN, RED, YELLOW, paint};
 
+/// What a case checks; also the JUnit suite it lands in, and the order of the human report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    Manifest,
+    Unsolved,
+    Solution,
+    Style,
+    Mutant,
+    /// A graded exercise.
+    Exercise,
+}
+
+impl Group {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Group::Manifest => "manifest",
+            Group::Unsolved => "unsolved",
+            Group::Solution => "solution",
+            Group::Style => "style",
+            Group::Mutant => "mutant",
+            Group::Exercise => "exercise",
+        }
+    }
+}
+
+/// Which tool made the report: the JUnit report's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    Verify,
+    Grade,
+}
+
+impl ReportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::Verify => "verify",
+            ReportKind::Grade => "grade",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -23,9 +64,8 @@ pub enum Status {
 pub struct Case {
     /// What was checked, e.g. `errors_across_layers: solution passes`.
     pub name: String,
-    /// A group for JUnit suites: manifest, unsolved, solution, style, mutant, exercise.
     #[serde(skip)]
-    pub group: &'static str,
+    pub group: Group,
     pub status: Status,
     pub message: Option<String>,
     /// Captured output worth showing (compiler errors, failing tests), without colour.
@@ -39,7 +79,7 @@ pub struct Case {
 }
 
 impl Case {
-    pub fn new(group: &'static str, name: impl Into<String>, status: Status) -> Case {
+    pub fn new(group: Group, name: impl Into<String>, status: Status) -> Case {
         Case {
             name: name.into(),
             group,
@@ -76,13 +116,12 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_points: Option<u32>,
     pub tests: Vec<Case>,
-    /// `verify` or `grade`: the JUnit report's name.
     #[serde(skip)]
-    pub kind: &'static str,
+    pub kind: ReportKind,
 }
 
 impl Report {
-    pub fn new(kind: &'static str, tests: Vec<Case>) -> Report {
+    pub fn new(kind: ReportKind, tests: Vec<Case>) -> Report {
         let status = if tests.iter().any(|c| c.status == Status::Error) {
             Status::Error
         } else if tests.iter().any(|c| c.status == Status::Fail) {
@@ -192,13 +231,12 @@ fn human_summary(report: &Report) -> String {
 
 fn junit(report: &Report) -> Result<String> {
     use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
-    let mut out = quick_junit::Report::new(format!("backlings {}", report.kind));
-    let mut groups: Vec<&str> = report.tests.iter().map(|c| c.group).collect();
-    groups.dedup();
+    let mut out = quick_junit::Report::new(format!("backlings {}", report.kind.as_str()));
+    let mut groups: Vec<Group> = report.tests.iter().map(|c| c.group).collect();
     let mut seen = std::collections::HashSet::new();
     groups.retain(|g| seen.insert(*g));
     for group in groups {
-        let mut suite = TestSuite::new(group);
+        let mut suite = TestSuite::new(group.as_str());
         for case in report.tests.iter().filter(|c| c.group == group) {
             let mut status = match case.status {
                 Status::Pass => TestCaseStatus::success(),
@@ -214,7 +252,7 @@ fn junit(report: &Report) -> Result<String> {
                 status.set_description(o.as_str());
             }
             let mut tc = TestCase::new(case.name.as_str(), status);
-            tc.set_classname(format!("backlings.{}", report.kind));
+            tc.set_classname(format!("backlings.{}", report.kind.as_str()));
             tc.set_time(case.duration);
             if let (Some(p), Some(m)) = (case.points, case.max_points) {
                 tc.add_property(("points", format!("{p}/{m}").as_str()));
@@ -228,23 +266,24 @@ fn junit(report: &Report) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
     fn status_rolls_up() {
-        let pass = Case::new("g", "a", Status::Pass);
-        let fail = Case::new("g", "b", Status::Fail);
-        let err = Case::new("h", "c", Status::Error);
+        let pass = Case::new(Group::Solution, "a", Status::Pass);
+        let fail = Case::new(Group::Solution, "b", Status::Fail);
+        let err = Case::new(Group::Mutant, "c", Status::Error);
         assert_eq!(
-            Report::new("verify", vec![pass.clone()]).status,
+            Report::new(ReportKind::Verify, vec![pass.clone()]).status,
             Status::Pass
         );
         assert_eq!(
-            Report::new("verify", vec![pass.clone(), fail.clone()]).status,
+            Report::new(ReportKind::Verify, vec![pass.clone(), fail.clone()]).status,
             Status::Fail
         );
         assert_eq!(
-            Report::new("verify", vec![pass, fail, err]).status,
+            Report::new(ReportKind::Verify, vec![pass, fail, err]).status,
             Status::Error
         );
     }
@@ -252,10 +291,10 @@ mod tests {
     #[test]
     fn junit_has_one_suite_per_group() {
         let r = Report::new(
-            "verify",
+            ReportKind::Verify,
             vec![
-                Case::new("manifest", "m", Status::Pass),
-                Case::new("solution", "s", Status::Fail)
+                Case::new(Group::Manifest, "m", Status::Pass),
+                Case::new(Group::Solution, "s", Status::Fail)
                     .message("boom")
                     .output("\u{1b}[31mred\u{1b}[0m"),
             ],

@@ -8,14 +8,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use super::report::{Case, Group, Report, ReportKind, Status};
 use crate::course::{Course, EXERCISES_DIR};
-use crate::manifest::ExerciseInfo;
-use crate::pristine::copy_tree;
-use crate::report::{Case, Report, Status};
-use crate::runner::Verdict;
-use crate::runner::exercise::{Options, run_many};
+use crate::fs::copy_tree;
+use crate::runner::{self, Job, Options, Verdict};
 use crate::services::Services;
-use crate::verify::{outcome_text, workspace_copy};
+use crate::ui::verdict::{outcome_text, summary};
 
 /// The learner-owned parts of an exercise: everything else is restored from the course.
 const LEARNER_DIRS: [&str; 2] = ["src", "migrations"];
@@ -41,10 +39,12 @@ pub fn grade(
         .prefix("backlings-grade-")
         .tempdir()
         .context("cannot create a temporary folder for grading")?;
-    let exercises: Vec<&ExerciseInfo> = course.manifest.exercises.iter().collect();
+    let exercises = &course.manifest.exercises;
     let mut tampered: Vec<Vec<String>> = Vec::with_capacity(exercises.len());
-    let ws = workspace_copy(course, scratch.path(), "graded", |ws| {
-        for ex in &exercises {
+    let ws = scratch.path().join("graded").join(EXERCISES_DIR);
+    copy_tree(&course.workspace_dir(), &ws)?;
+    {
+        for ex in exercises {
             let pristine = ws.join(&ex.dir);
             let learner = learner_ws.join(&ex.dir);
             tampered.push(changed_files(&pristine, &learner));
@@ -57,21 +57,20 @@ pub fn grade(
                 }
             }
         }
-        Ok(())
-    })?;
+    }
     // Not the learner's exercises/target: a graded copy's artifacts must never pass for theirs.
     let target = learner_ws.join("target").join("grade");
-    let outcomes = run_many(
-        &exercises,
+    let jobs: Vec<Job> = exercises.iter().map(Job::for_exercise).collect();
+    let outcomes = runner::run_many(
+        &jobs,
         services,
-        opts.jobs,
         &Options {
             workspace: &ws,
             target_dir: Some(&target),
             cancel: None,
-            on_progress: None,
+            on_event: &|_| {},
+            jobs: opts.jobs,
         },
-        |_| {},
     )?;
     let mut cases = Vec::new();
     let (mut points, mut max_points) = (0, 0);
@@ -84,27 +83,14 @@ pub fn grade(
             Verdict::ServicesUnavailable | Verdict::Cancelled => Status::Error,
             _ => Status::Fail,
         };
-        let mut message = match o.verdict {
-            Verdict::Passed => "passes".to_owned(),
-            Verdict::CompileError => "does not compile".to_owned(),
-            Verdict::TestsFailed => format!(
-                "{} of {} tests fail",
-                o.count(crate::runner::TestStatus::Failed),
-                o.count(crate::runner::TestStatus::Failed)
-                    + o.count(crate::runner::TestStatus::Passed)
-            ),
-            Verdict::TimedOut => format!("timed out after {} s", o.timeout_secs),
-            Verdict::NoTests => "no tests ran".to_owned(),
-            Verdict::ServicesUnavailable => format!("could not run: {}", o.details),
-            Verdict::Cancelled => "cancelled".to_owned(),
-        };
+        let mut message = summary(o);
         if !changed.is_empty() {
             message.push_str(&format!(
                 "; graded with the course's own {} (the learner's copy differs)",
                 changed.join(", ")
             ));
         }
-        let mut case = Case::new("exercise", ex.name.clone(), status).message(message);
+        let mut case = Case::new(Group::Exercise, ex.name.clone(), status).message(message);
         if !o.verdict.passed() {
             case = case.output(outcome_text(o));
         }
@@ -113,7 +99,7 @@ pub fn grade(
         case.duration = o.duration;
         cases.push(case);
     }
-    let mut report = Report::new("grade", cases);
+    let mut report = Report::new(ReportKind::Grade, cases);
     report.points = Some(points);
     report.max_points = Some(max_points);
     report.message = Some(format!("{points} of {max_points} points"));
@@ -141,28 +127,40 @@ fn changed_files(pristine: &Path, learner: &Path) -> Vec<String> {
 }
 
 fn files_outside_src(dir: &Path) -> Vec<PathBuf> {
-    fn walk(base: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let path = e.path();
-            let rel = path.strip_prefix(base).unwrap_or(&path).to_path_buf();
-            // Lessons may carry the learner's notes; only what can change a verdict counts.
-            if LEARNER_DIRS.iter().any(|d| rel.starts_with(d))
-                || rel.starts_with("target")
-                || rel.extension().is_some_and(|e| e == "md")
-            {
-                continue;
-            }
-            if path.is_dir() {
-                walk(base, &path, out);
-            } else {
-                out.push(rel);
-            }
+    crate::fs::files_under(dir)
+        .unwrap_or_default()
+        .into_iter()
+        // Lessons may carry the learner's notes; only what can change a verdict counts.
+        .filter(|rel| {
+            !(LEARNER_DIRS.iter().any(|d| rel.starts_with(d))
+                || rel.extension().is_some_and(|e| e == "md"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn only_changes_outside_the_learners_folders_count_as_tampering() {
+        let dir = tempfile::tempdir().unwrap();
+        let (pristine, learner) = (dir.path().join("p"), dir.path().join("l"));
+        for root in [&pristine, &learner] {
+            crate::fs::write_if_changed(&root.join("tests/checks.rs"), b"#[test] fn t() {}")
+                .unwrap();
+            crate::fs::write_if_changed(&root.join("src/lib.rs"), b"todo!()").unwrap();
         }
+        crate::fs::write_if_changed(&learner.join("src/lib.rs"), b"solved").unwrap();
+        crate::fs::write_if_changed(&learner.join("README.md"), b"my notes").unwrap();
+        crate::fs::write_if_changed(&learner.join("target/debug/x"), b"build").unwrap();
+        assert!(changed_files(&pristine, &learner).is_empty());
+        crate::fs::write_if_changed(&learner.join("tests/checks.rs"), b"").unwrap();
+        crate::fs::write_if_changed(&learner.join("build.rs"), b"fn main() {}").unwrap();
+        assert_eq!(
+            changed_files(&pristine, &learner),
+            ["build.rs", "tests/checks.rs"]
+        );
     }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out
 }

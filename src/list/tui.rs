@@ -1,89 +1,14 @@
-//! `exercise list`: the course at a glance. Interactive (ratatui) in a terminal; a plain table or
-//! JSON otherwise.
-
-use std::io::IsTerminal;
-use std::process::ExitCode;
+//! The interactive list (ratatui); also opened from watch mode with `l`.
 
 use anyhow::Result;
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
-use crossterm::{execute, terminal};
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
-use serde::Serialize;
 
-use crate::app::App;
-use crate::manifest::Service;
-use crate::pristine;
-
-#[derive(Serialize)]
-struct ListEntry<'a> {
-    name: &'a str,
-    topic: &'a str,
-    /// Relative to the course root.
-    dir: String,
-    done: bool,
-    current: bool,
-    services: &'a [Service],
-}
-
-pub fn list(mut app: App, json: bool) -> Result<ExitCode> {
-    if json {
-        let entries: Vec<ListEntry> = app
-            .course
-            .manifest
-            .exercises
-            .iter()
-            .enumerate()
-            .map(|(i, ex)| ListEntry {
-                name: &ex.name,
-                topic: &ex.topic,
-                dir: app.course.exercise_rel(ex),
-                done: app.state.is_done(&ex.name),
-                current: i == app.state.current,
-                services: &ex.services,
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&entries)?);
-        return Ok(ExitCode::SUCCESS);
-    }
-    if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
-        print_table(&app);
-        return Ok(ExitCode::SUCCESS);
-    }
-    if let ListExit::Jumped(name) = interactive(&mut app)? {
-        anstream::println!("Current exercise: {name}. Run `exercise` to work on it.");
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn print_table(app: &App) {
-    let m = &app.course.manifest;
-    let name_w = m
-        .exercises
-        .iter()
-        .map(|e| e.name.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    anstream::println!("    {:<7} {:<name_w$} PATH", "STATUS", "NAME");
-    for (i, ex) in m.exercises.iter().enumerate() {
-        let marker = if i == app.state.current { ">" } else { " " };
-        let status = if app.state.is_done(&ex.name) {
-            "done"
-        } else {
-            "pending"
-        };
-        anstream::println!(
-            "{marker} {:>2} {status:<7} {:<name_w$} {}",
-            i + 1,
-            ex.name,
-            app.course.exercise_rel(ex)
-        );
-    }
-    anstream::println!("\n{}/{} done", app.done_count(), app.total());
-}
+use crate::session::Session;
+use crate::ui::terminal::RawMode;
 
 pub enum ListExit {
     Quit,
@@ -112,27 +37,10 @@ struct ListUi {
     message: Option<String>,
 }
 
-/// Restores the terminal even when drawing fails halfway.
-struct TerminalGuard;
-
-impl TerminalGuard {
-    fn enter() -> Result<TerminalGuard> {
-        terminal::enable_raw_mode()?;
-        execute!(std::io::stdout(), terminal::EnterAlternateScreen)?;
-        Ok(TerminalGuard)
-    }
-}
-
-impl Drop for TerminalGuard {
-    fn drop(&mut self) {
-        let _ = execute!(std::io::stdout(), terminal::LeaveAlternateScreen);
-        let _ = terminal::disable_raw_mode();
-    }
-}
-
 /// The interactive list; also opened from watch mode with `l`.
-pub fn interactive(app: &mut App) -> Result<ListExit> {
-    let _guard = TerminalGuard::enter()?;
+pub fn interactive(app: &mut Session) -> Result<ListExit> {
+    // Restores the terminal even when drawing fails halfway, or panics.
+    let _terminal = RawMode::enter_full_screen()?;
     let mut term =
         ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))?;
     let mut ui = ListUi {
@@ -145,7 +53,7 @@ pub fn interactive(app: &mut App) -> Result<ListExit> {
     let rows = visible(app, &ui);
     ui.table.select(
         rows.iter()
-            .position(|&i| i == app.state.current)
+            .position(|&i| i == app.current_index())
             .or(Some(0)),
     );
     loop {
@@ -184,13 +92,12 @@ pub fn interactive(app: &mut App) -> Result<ListExit> {
             Mode::ConfirmReset(idx) => {
                 ui.mode = Mode::Browse;
                 if key.code == KeyCode::Char('y') {
-                    let ex = app.course.manifest.exercises[idx].clone();
-                    ui.message = Some(match pristine::reset(&app.course, &ex) {
+                    let ex = app.course().manifest.exercises[idx].clone();
+                    ui.message = Some(match app.reset(&ex) {
                         Ok(backup) => {
-                            app.record(&ex.name, false)?;
                             format!("{} reset; your version is in {}", ex.name, backup.display())
                         }
-                        Err(e) => format!("reset failed: {e}"),
+                        Err(e) => format!("reset failed: {e:#}"),
                     });
                 } else {
                     ui.message = Some("reset cancelled".into());
@@ -225,7 +132,7 @@ pub fn interactive(app: &mut App) -> Result<ListExit> {
                     }
                     KeyCode::Enter | KeyCode::Char('c') => {
                         if let Some(idx) = selected {
-                            app.set_current(idx)?;
+                            app.select(idx)?;
                             return Ok(ListExit::Jumped(app.current().name.clone()));
                         }
                     }
@@ -236,15 +143,15 @@ pub fn interactive(app: &mut App) -> Result<ListExit> {
     }
 }
 
-fn visible(app: &App, ui: &ListUi) -> Vec<usize> {
+fn visible(app: &Session, ui: &ListUi) -> Vec<usize> {
     let needle = ui.search.to_lowercase();
-    app.course
+    app.course()
         .manifest
         .exercises
         .iter()
         .enumerate()
         .filter(|(_, ex)| {
-            let done = app.state.is_done(&ex.name);
+            let done = app.is_done(&ex.name);
             match ui.filter {
                 Filter::All => true,
                 Filter::Pending => !done,
@@ -261,7 +168,7 @@ fn visible(app: &App, ui: &ListUi) -> Vec<usize> {
         .collect()
 }
 
-fn draw(f: &mut ratatui::Frame, app: &App, ui: &mut ListUi, rows: &[usize]) {
+fn draw(f: &mut ratatui::Frame, app: &Session, ui: &mut ListUi, rows: &[usize]) {
     let [header, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -288,9 +195,9 @@ fn draw(f: &mut ratatui::Frame, app: &App, ui: &mut ListUi, rows: &[usize]) {
         header,
     );
     let table_rows = rows.iter().map(|&i| {
-        let ex = &app.course.manifest.exercises[i];
-        let done = app.state.is_done(&ex.name);
-        let marker = if i == app.state.current { ">" } else { " " };
+        let ex = &app.course().manifest.exercises[i];
+        let done = app.is_done(&ex.name);
+        let marker = if i == app.current_index() { ">" } else { " " };
         let status = if done { "done" } else { "pending" };
         let style = if done {
             Style::new().fg(Color::Green)
@@ -302,7 +209,7 @@ fn draw(f: &mut ratatui::Frame, app: &App, ui: &mut ListUi, rows: &[usize]) {
             format!("{}", i + 1),
             status.to_string(),
             ex.name.clone(),
-            app.course.topic_title(ex).to_string(),
+            app.course().topic_title(ex).to_string(),
         ])
         .style(style)
     });
@@ -327,7 +234,7 @@ fn draw(f: &mut ratatui::Frame, app: &App, ui: &mut ListUi, rows: &[usize]) {
         Mode::Search => format!("search: {}█  (Enter keep · Esc clear)", ui.search),
         Mode::ConfirmReset(i) => format!(
             "Reset {} to its original files (your version goes to a backup)? y/N",
-            app.course.manifest.exercises[i].name
+            app.course().manifest.exercises[i].name
         ),
         Mode::Browse => ui.message.clone().unwrap_or_else(|| {
             "↑↓ move · Enter/c make current · / search · f filter · r reset · q quit".to_string()

@@ -1,0 +1,137 @@
+//! The manifest agrees with the files on disk: every listed exercise exists, is a workspace
+//! member under its own name, has a lesson, a hint and a solution; every member inside a topic
+//! folder is listed.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use super::variants::solution_files;
+use crate::course::{Course, EXERCISES_DIR, SOLUTIONS_DIR};
+use crate::fs::{canonical, non_empty_file};
+use crate::instructor::report::{Case, Group, Status};
+use crate::runner::cargo::workspace_members;
+
+/// The manifest agrees with the files on disk.
+pub fn check_manifest(course: &Course) -> Result<Vec<Case>> {
+    let mut problems: Vec<String> = Vec::new();
+    let m = &course.manifest;
+    let ws = course.workspace_dir();
+
+    // Workspace members, from cargo itself (globs, excludes and all).
+    let members = workspace_members(&ws);
+    let members = match members {
+        Ok(members) => Some(members),
+        Err(e) => {
+            problems.push(format!(
+                "cargo metadata failed for {}: {e:#}",
+                ws.join("Cargo.toml").display()
+            ));
+            None
+        }
+    };
+
+    for topic in &m.topics {
+        if !non_empty_file(&ws.join(&topic.dir).join("README.md")) {
+            problems.push(format!(
+                "topic `{}`: {EXERCISES_DIR}/{}/README.md is missing or empty",
+                topic.name, topic.dir
+            ));
+        }
+    }
+    for ex in &m.exercises {
+        let dir = course.exercise_dir(ex);
+        let rel = course.exercise_rel(ex);
+        if let Some(topic) = m.topic(&ex.topic)
+            && !Path::new(&ex.dir).starts_with(&topic.dir)
+        {
+            problems.push(format!(
+                "exercise `{}`: dir `{}` is not inside its topic's folder `{}`",
+                ex.name, ex.dir, topic.dir
+            ));
+        }
+        if !dir.join("Cargo.toml").is_file() {
+            problems.push(format!(
+                "exercise `{}`: {rel}/Cargo.toml does not exist",
+                ex.name
+            ));
+            continue;
+        }
+        if let Some(members) = &members {
+            match members.iter().find(|(_, d)| same_dir(d, &dir)) {
+                None => problems.push(format!("exercise `{}`: {rel} is not a member of the exercises workspace", ex.name)),
+                Some((pkg, _)) if pkg != &ex.name => problems.push(format!(
+                    "exercise `{}`: its package is named `{pkg}`; the package name must equal the exercise name",
+                    ex.name
+                )),
+                Some(_) => {}
+            }
+        }
+        if ex.hint.trim().is_empty() {
+            problems.push(format!("exercise `{}`: the hint is empty", ex.name));
+        }
+        if !non_empty_file(&dir.join("README.md")) {
+            problems.push(format!(
+                "exercise `{}`: {rel}/README.md (the lesson) is missing or empty",
+                ex.name
+            ));
+        }
+        let solution = solution_files(course, ex);
+        if solution.is_empty() {
+            problems.push(format!(
+                "exercise `{}`: {SOLUTIONS_DIR}/{} has no solution files",
+                ex.name, ex.dir
+            ));
+        }
+        for (file_rel, _) in &solution {
+            if !dir.join(file_rel).is_file() {
+                problems.push(format!(
+                    "exercise `{}`: solution file {SOLUTIONS_DIR}/{}/{} has no counterpart in {rel}",
+                    ex.name,
+                    ex.dir,
+                    file_rel.display()
+                ));
+            }
+        }
+    }
+    // Members inside a topic folder are exercises and must be listed; others (support) are not.
+    if let Some(members) = &members {
+        let listed: BTreeSet<PathBuf> = m
+            .exercises
+            .iter()
+            .map(|e| canonical(&course.exercise_dir(e)))
+            .collect();
+        for (pkg, dir) in members {
+            let in_topic = m
+                .topics
+                .iter()
+                .any(|t| dir.starts_with(canonical(&ws.join(&t.dir))));
+            if in_topic && !listed.contains(dir) {
+                let shown = dir
+                    .strip_prefix(canonical(&course.root))
+                    .unwrap_or(dir)
+                    .display()
+                    .to_string();
+                problems.push(format!(
+                    "workspace member `{pkg}` ({shown}) is not listed in info.toml"
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(vec![Case::new(
+            Group::Manifest,
+            "manifest: consistent with the files",
+            Status::Pass,
+        )]);
+    }
+    Ok(problems
+        .into_iter()
+        .map(|p| Case::new(Group::Manifest, format!("manifest: {p}"), Status::Fail).message(p))
+        .collect())
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    canonical(a) == canonical(b)
+}

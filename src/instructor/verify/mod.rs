@@ -1,0 +1,145 @@
+//! `exercise verify`: proves a course is sound. The manifest agrees with the files
+//! (`manifest_check`); every shipped exercise compiles and fails, every solution passes, every
+//! mutant is rejected (`variants`, built in one synthetic workspace: `workspace`, judged in
+//! `cases`); every solution is rustfmt- and clippy-clean (`style`).
+//!
+//! Every variant of every exercise becomes a package of the synthetic workspace in
+//! `exercises/target/verify/ws`, named `<exercise>__<variant>` and built by a single cargo
+//! invocation into `exercises/target/verify/target`. Distinct names and paths matter: cargo
+//! derives a member's artifact names from its name and its path relative to the workspace root,
+//! so two copies of one package in one target dir would overwrite each other (and never into
+//! the learner's `exercises/target`: a copy's artifacts could pass for the learner's own).
+
+mod cases;
+mod manifest_check;
+mod style;
+mod variants;
+mod workspace;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use super::progress::Progress;
+use super::report::{Case, Group, Report, ReportKind, Status};
+use crate::course::{Course, ExerciseInfo};
+use crate::runner::{self, Job, Options};
+use crate::services::Services;
+pub use manifest_check::check_manifest;
+use variants::{Kind, Variant, mutant_files, mutant_stem};
+
+pub struct VerifyOptions {
+    pub jobs: usize,
+    /// Skip rustfmt and clippy (for machines without those components).
+    pub skip_style: bool,
+    /// Only these exercises (by name); empty means the whole course.
+    pub only: Vec<String>,
+}
+
+pub fn verify(course: &Course, opts: &VerifyOptions, services: &mut Services) -> Result<Report> {
+    let mut cases = check_manifest(course)?;
+    if let Some(unknown) = opts
+        .only
+        .iter()
+        .find(|n| !course.manifest.exercises.iter().any(|ex| &ex.name == *n))
+    {
+        anyhow::bail!(
+            "no exercise named `{unknown}` in info.toml (`exercise list` shows the names)"
+        );
+    }
+    let exercises: Vec<&ExerciseInfo> = course
+        .manifest
+        .exercises
+        .iter()
+        .filter(|ex| opts.only.is_empty() || opts.only.contains(&ex.name))
+        .filter(|ex| course.exercise_dir(ex).join("Cargo.toml").is_file())
+        .collect();
+    let mutants: BTreeMap<&str, Vec<PathBuf>> = exercises
+        .iter()
+        .map(|ex| (ex.name.as_str(), mutant_files(course, ex)))
+        .collect();
+
+    // Every variant of every exercise (as shipped, solved, each mutant) is a package of one
+    // synthetic workspace: one cargo build compiles them all in parallel, and the workspace is
+    // kept between runs so that what did not change is not rebuilt.
+    let mut variants = Vec::new();
+    for ex in &exercises {
+        variants.push(Variant::new(ex, Kind::Shipped));
+        variants.push(Variant::new(ex, Kind::Solution));
+        for m in &mutants[ex.name.as_str()] {
+            variants.push(Variant::new(ex, Kind::Mutant(m.clone())));
+        }
+    }
+    // A variant whose files cannot be assembled (a mutant patch that no longer applies) is
+    // reported, and left out of the build.
+    let mut prepared = Vec::new();
+    for v in variants {
+        match v.files(course) {
+            Ok(files) => prepared.push((v, files)),
+            Err(e) => {
+                let (group, what) = match &v.kind {
+                    Kind::Mutant(path) => (
+                        Group::Mutant,
+                        format!("mutant `{}` is rejected", mutant_stem(path)),
+                    ),
+                    Kind::Solution => (Group::Solution, "solution passes".to_owned()),
+                    Kind::Shipped => (Group::Unsolved, "fails as shipped".to_owned()),
+                };
+                cases.push(
+                    Case::new(group, format!("{}: {what}", v.ex.name), Status::Fail)
+                        .message(format!("{e:#}")),
+                );
+            }
+        }
+    }
+    let root = course.workspace_dir().join("target").join("verify");
+    let ws = root.join("ws");
+    let target = root.join("target");
+    workspace::sync_workspace(course, &ws, &prepared, opts.only.is_empty())?;
+    let variants: Vec<Variant> = prepared.into_iter().map(|(v, _)| v).collect();
+
+    let progress = Progress::new(variants.len());
+    progress.stage("building and testing every variant");
+    let jobs: Vec<Job> = variants.iter().map(|v| v.job.clone()).collect();
+    let on_event = |e: runner::Event| progress.event(e);
+    let outcomes = runner::run_many(
+        &jobs,
+        services,
+        &Options {
+            workspace: &ws,
+            target_dir: Some(&target),
+            cancel: None,
+            on_event: &on_event,
+            jobs: opts.jobs,
+        },
+    )?;
+
+    for (v, o) in variants.iter().zip(&outcomes) {
+        let case = match &v.kind {
+            Kind::Shipped => cases::unsolved_case(v.ex, o),
+            Kind::Solution => cases::solution_case(v.ex, o),
+            Kind::Mutant(path) => cases::timed(cases::mutant_case(course, v.ex, path, o), o),
+        };
+        cases.push(case);
+    }
+    // Report in a stable order: manifest, unsolved, solutions, then mutants (style comes next).
+    cases.sort_by_key(|c| c.group);
+
+    if !opts.skip_style {
+        progress.stage("solutions are rustfmt- and clippy-clean");
+        let mut style = style::rustfmt_cases(course, &exercises);
+        let solved: Vec<&Variant> = variants
+            .iter()
+            .filter(|v| v.kind == Kind::Solution)
+            .collect();
+        style.extend(style::clippy_cases(&ws, &target, &solved)?);
+        let at = cases
+            .iter()
+            .position(|c| c.group == Group::Mutant)
+            .unwrap_or(cases.len());
+        cases.splice(at..at, style);
+    }
+    progress.finish();
+    Ok(Report::new(ReportKind::Verify, cases))
+}

@@ -1,0 +1,235 @@
+//! How outcomes become words: the learner's full view of a run, the one-line summaries that
+//! check-all, verify and grade print, and the text reports carry. Nowhere else turns a
+//! [`Verdict`] into words.
+
+use std::fmt::Write as _;
+
+use super::{BOLD, CYAN, DIM, GREEN, RED, YELLOW, paint, strip_ansi};
+use crate::runner::{Outcome, StatusLine, TestStatus, Verdict};
+
+/// A build in progress, for status lines: `⏳ Compiling serde v1.0.200`.
+pub fn building(status: &StatusLine) -> String {
+    format!("⏳ {status}")
+}
+
+/// The verdict in a few words: `passes`, `3 of 8 tests fail`, `timed out after 60 s`…
+pub fn summary(o: &Outcome) -> String {
+    match o.verdict {
+        Verdict::Passed => "passes".into(),
+        Verdict::CompileError => "does not compile".into(),
+        Verdict::TestsFailed => {
+            let failed = o.count(TestStatus::Failed);
+            format!(
+                "{failed} of {} tests fail",
+                failed + o.count(TestStatus::Passed)
+            )
+        }
+        Verdict::TimedOut => format!("timed out after {} s", o.timeout_secs),
+        Verdict::NoTests => "has no tests".into(),
+        Verdict::ServicesUnavailable => format!("could not run: {}", o.details),
+        Verdict::Cancelled => "cancelled".into(),
+    }
+}
+
+/// The outcome as text for a report: what a learner would see, without colour and without the
+/// headline (the report's message says it).
+pub fn outcome_text(o: &Outcome) -> String {
+    let text = strip_ansi(&render_outcome(o));
+    text.split_once('\n').map_or(String::new(), |(_, rest)| {
+        rest.trim_start_matches('\n').to_owned()
+    })
+}
+
+/// One line per exercise after a check-all, then where the learner stands.
+pub fn check_all_summary(
+    outcomes: &[Outcome],
+    done: usize,
+    total: usize,
+    next: Option<&str>,
+) -> String {
+    let mut s = String::new();
+    for o in outcomes {
+        let (mark, what) = match o.verdict {
+            Verdict::Passed => (paint(GREEN, "✓"), String::new()),
+            Verdict::ServicesUnavailable => (paint(YELLOW, "!"), o.details.clone()),
+            Verdict::Cancelled => (paint(YELLOW, "…"), summary(o)),
+            _ => (paint(RED, "✗"), summary(o)),
+        };
+        let line = format!("{mark} {:<32} {what}", o.name);
+        let _ = writeln!(s, "{}", line.trim_end());
+    }
+    let _ = writeln!(
+        s,
+        "\n{done} of {total} exercises done. {}",
+        next.map(|n| format!("Next up: {}", paint(BOLD, n)))
+            .unwrap_or_default()
+    );
+    s
+}
+
+/// What a passing run adds: where the reference solution is, and how to go on.
+pub fn passed_footer(solution_rel: &str) -> String {
+    format!(
+        "\n{} Compare your code with the solution: {}\nPress {} for the next exercise.\n",
+        paint(GREEN, "Exercise done!"),
+        paint(CYAN, solution_rel),
+        paint(BOLD, "n")
+    )
+}
+
+const MAX_FAILURES_SHOWN: usize = 4;
+
+/// The compact verdict: compile errors as cargo renders them, failing tests as name + message.
+pub fn render_outcome(o: &Outcome) -> String {
+    let mut s = String::new();
+    let name = paint(BOLD, &o.name);
+    let _ = match o.verdict {
+        Verdict::Passed => writeln!(
+            s,
+            "{} {name} passed ({} tests, {:.1} s)",
+            paint(GREEN, "✓"),
+            o.count(TestStatus::Passed),
+            o.duration.as_secs_f64()
+        ),
+        Verdict::CompileError => writeln!(
+            s,
+            "{} {name} does not compile yet:\n\n{}",
+            paint(RED, "✗"),
+            o.details.trim_end()
+        ),
+        Verdict::TestsFailed => {
+            let failed = o.count(TestStatus::Failed);
+            let total = failed + o.count(TestStatus::Passed);
+            let _ = writeln!(
+                s,
+                "{} {name}: {failed} of {total} tests failed\n",
+                paint(RED, "✗")
+            );
+            // libtest reports in completion order; sort for a stable screen, and show the first
+            // few in full so the footer stays on screen.
+            let mut failures: Vec<_> = o.failed_tests().collect();
+            failures.sort_by(|a, b| a.name.cmp(&b.name));
+            let rest = failures.split_off(failures.len().min(MAX_FAILURES_SHOWN));
+            for t in failures {
+                let _ = writeln!(s, "  {} {}", paint(RED, "✗"), paint(BOLD, &t.name));
+                if let Some(loc) = &t.location {
+                    let _ = writeln!(s, "      {}", paint(DIM, &format!("at {loc}")));
+                }
+                for line in t.message.as_deref().unwrap_or("").lines() {
+                    let _ = writeln!(s, "      {line}");
+                }
+                s.push('\n');
+            }
+            if !rest.is_empty() {
+                let names: Vec<&str> = rest.iter().map(|t| t.name.as_str()).collect();
+                let _ = writeln!(s, "  {} more failing: {}\n", rest.len(), names.join(", "));
+            }
+            Ok(())
+        }
+        Verdict::TimedOut => writeln!(s, "{} {name} {}", paint(RED, "✗"), o.details),
+        Verdict::NoTests => writeln!(
+            s,
+            "{} {name} has no tests, so it cannot pass: the exercise is broken (please report it)",
+            paint(RED, "✗")
+        ),
+        Verdict::ServicesUnavailable => writeln!(s, "{} {name}: {}", paint(YELLOW, "!"), o.details),
+        Verdict::Cancelled => writeln!(s, "{} {name}: run cancelled", paint(YELLOW, "…")),
+    };
+    for note in &o.notes {
+        let _ = writeln!(s, "{}", paint(YELLOW, &format!("note: {note}")));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::TestCase;
+
+    fn outcome(verdict: Verdict) -> Outcome {
+        let mut o = Outcome::new("add", verdict, String::new(), 60);
+        o.duration = std::time::Duration::from_millis(1234);
+        o
+    }
+
+    fn failing() -> Outcome {
+        let mut o = outcome(Verdict::TestsFailed);
+        o.tests = vec![
+            TestCase {
+                name: "tests/checks: adds_small_numbers".into(),
+                status: TestStatus::Failed,
+                message: Some(
+                    "assertion `left == right` failed: 2 + 2 is 4\n  left: 5\n right: 4".into(),
+                ),
+                location: Some("01_basics/01_add/tests/checks.rs:5:5".into()),
+            },
+            TestCase {
+                name: "tests/checks: adds_zero".into(),
+                status: TestStatus::Passed,
+                message: None,
+                location: None,
+            },
+        ];
+        o.notes
+            .push("tests/checks: output was cut to its first and last 128 KiB".into());
+        o
+    }
+
+    #[test]
+    fn every_verdict_has_words() {
+        let mut lines = Vec::new();
+        for v in [
+            Verdict::Passed,
+            Verdict::CompileError,
+            Verdict::TimedOut,
+            Verdict::NoTests,
+            Verdict::ServicesUnavailable,
+            Verdict::Cancelled,
+        ] {
+            let mut o = outcome(v);
+            if v == Verdict::ServicesUnavailable {
+                o.details = "this exercise needs Postgres, and none is available".into();
+            }
+            lines.push(format!("{v:?}: {}", summary(&o)));
+        }
+        lines.push(format!("TestsFailed: {}", summary(&failing())));
+        insta::assert_snapshot!(lines.join("\n"));
+    }
+
+    #[test]
+    fn a_failing_run_as_the_learner_sees_it() {
+        anstream::ColorChoice::Never.write_global();
+        insta::assert_snapshot!(strip_ansi(&render_outcome(&failing())));
+    }
+
+    #[test]
+    fn a_compile_error_and_a_pass_as_the_learner_sees_them() {
+        let mut broken = outcome(Verdict::CompileError);
+        broken.details = "error[E0308]: mismatched types\n --> src/lib.rs:2:5".into();
+        let mut passed = outcome(Verdict::Passed);
+        passed.tests = failing().tests;
+        passed.tests[0].status = TestStatus::Passed;
+        let text = format!(
+            "{}---\n{}{}",
+            strip_ansi(&render_outcome(&broken)),
+            strip_ansi(&render_outcome(&passed)),
+            strip_ansi(&passed_footer("solutions/01_basics/01_add"))
+        );
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn check_all_summary_lists_every_exercise() {
+        let outcomes = [
+            outcome(Verdict::Passed),
+            failing(),
+            outcome(Verdict::TimedOut),
+        ];
+        insta::assert_snapshot!(strip_ansi(&check_all_summary(
+            &outcomes,
+            1,
+            3,
+            Some("greet")
+        )));
+    }
+}

@@ -150,6 +150,9 @@ pub struct WatchArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum DevCommand {
+    /// Pin the features of every exercise's dependencies to one set for the whole course, so
+    /// that moving between exercises never rebuilds a dependency (run after adding a crate)
+    Deps,
     /// Scaffold a new exercise: package, lesson, src, tests, solution and its info.toml entry
     New {
         /// Exercise name: a-z, 0-9 and _ (also the Cargo package name)

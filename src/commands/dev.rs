@@ -10,6 +10,20 @@ use crate::course::{Course, EXERCISES_DIR, SOLUTIONS_DIR};
 use crate::exit::Exit;
 use crate::ui::{BOLD, GREEN, paint};
 
+pub fn unify_deps(course: &Course) -> Result<Exit> {
+    anstream::eprintln!("Reading every exercise's dependency graph (cargo tree)…");
+    let (rounds, graphs) = crate::instructor::deps::unify(course)?;
+    let crates: std::collections::BTreeSet<_> = graphs.values().flat_map(|g| g.keys()).collect();
+    anstream::println!(
+        "{} {} exercises agree on the features of {} crates ({rounds} round{}). Commit the Cargo.toml files it wrote.",
+        paint(GREEN, "✓"),
+        graphs.len(),
+        crates.len(),
+        if rounds == 1 { "" } else { "s" }
+    );
+    Ok(Exit::Success)
+}
+
 pub fn new_exercise(course: &Course, name: &str, topic: &str) -> Result<Exit> {
     if !is_valid_name(name) {
         bail!("exercise name `{name}` must use only a-z, 0-9 and _");
@@ -53,10 +67,7 @@ pub fn new_exercise(course: &Course, name: &str, topic: &str) -> Result<Exit> {
 
     fs::create_dir_all(&topic_dir)?;
     let files = [
-        (
-            ex_dir.join("Cargo.toml"),
-            cargo_toml(name, workspace_has_support(course)),
-        ),
+        (ex_dir.join("Cargo.toml"), cargo_toml(name)),
         (ex_dir.join("README.md"), readme(name)),
         (ex_dir.join("src/lib.rs"), LIB_RS.to_owned()),
         (ex_dir.join("tests/checks.rs"), checks_rs(name)),
@@ -79,7 +90,10 @@ pub fn new_exercise(course: &Course, name: &str, topic: &str) -> Result<Exit> {
         );
     }
     anstream::println!("  {MANIFEST_FILE} (new [[exercises]] entry: write its hint)");
-    anstream::println!("See docs/authoring.md for what makes a good lesson, test and mutant.");
+    anstream::println!(
+        "Add the crates it uses (`dep = {{ workspace = true }}`), then run `exercise dev deps`.\n\
+         See docs/authoring.md for what makes a good lesson, test and mutant."
+    );
     Ok(Exit::Success)
 }
 
@@ -136,35 +150,12 @@ fn insert_exercise_entry(
     }
 }
 
-/// Whether the exercises workspace has the support crate (the backlings course does; a small
-/// course of an author's own may not).
-fn workspace_has_support(course: &Course) -> bool {
-    let text = fs::read_to_string(course.workspace_dir().join("Cargo.toml")).unwrap_or_default();
-    toml::from_str::<toml::Table>(&text)
-        .ok()
-        .and_then(|t| {
-            t.get("workspace")?
-                .get("dependencies")?
-                .get(SUPPORT_CRATE)
-                .cloned()
-        })
-        .is_some()
-}
-
-const SUPPORT_CRATE: &str = "backlings-support";
-
-fn cargo_toml(name: &str, with_support: bool) -> String {
-    let mut text = format!(
+fn cargo_toml(name: &str) -> String {
+    // Only what the exercise uses: a learner builds nothing else. Its crates come from
+    // [workspace.dependencies]; `exercise dev deps` then pins their features (docs/authoring.md).
+    format!(
         "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n"
-    );
-    if with_support {
-        // Every exercise depends on the support crate: it pins one feature set for all
-        // dependencies, so switching exercises never rebuilds one.
-        text.push_str(&format!(
-            "\n[dev-dependencies]\n{SUPPORT_CRATE} = {{ workspace = true }}\n"
-        ));
-    }
-    text
+    )
 }
 
 fn readme(name: &str) -> String {

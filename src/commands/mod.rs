@@ -53,6 +53,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Dev(DevCommand::New { name, topic }) => {
             dev::new_exercise(&Course::open(course)?, &name, &topic)?
         }
+        Command::Dev(DevCommand::Deps) => dev::unify_deps(&Course::open(course)?)?,
     };
     // Ctrl-C ended the work early: whatever it reported, the command was interrupted.
     Ok(if crate::cleanup::interrupted() {

@@ -35,10 +35,14 @@ impl Progress {
     /// Shows a run's events: cargo's progress while it builds, then each finished job.
     pub fn event(&self, event: Event) {
         match event {
-            Event::Building(status) if status.is_progress() => {
-                self.bar.set_message(status.to_string());
+            Event::Building(build) => {
+                if let Some(status) = build.status.as_ref().filter(|s| s.is_progress()) {
+                    self.bar.set_message(match build.total {
+                        Some(total) => format!("{}/{total} crates · {status}", build.done),
+                        None => status.to_string(),
+                    });
+                }
             }
-            Event::Building(_) => {}
             Event::Finished(o) => {
                 self.bar.inc(1);
                 self.bar.set_message(o.name.clone());

@@ -14,6 +14,8 @@ use crate::ui::{self, BOLD, GREEN, RED, YELLOW, paint};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Group {
     Manifest,
+    /// Every exercise builds each dependency with the same features (switching is free).
+    Dependencies,
     Unsolved,
     Solution,
     Style,
@@ -26,6 +28,7 @@ impl Group {
     pub fn as_str(self) -> &'static str {
         match self {
             Group::Manifest => "manifest",
+            Group::Dependencies => "dependencies",
             Group::Unsolved => "unsolved",
             Group::Solution => "solution",
             Group::Style => "style",

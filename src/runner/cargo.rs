@@ -130,7 +130,135 @@ pub struct BuildRequest<'a> {
     /// Shared target dir when building a copy of the workspace (verify, grade).
     pub target_dir: Option<&'a Path>,
     pub cancel: Option<&'a Cancel>,
-    pub on_status: Option<&'a (dyn Fn(StatusLine) + Sync)>,
+    pub on_progress: Option<&'a (dyn Fn(&BuildProgress) + Sync)>,
+}
+
+/// Where a build stands: cargo's last status line, and the dependencies done so far of how many
+/// this build needs (known once a dependency has to be compiled: warm builds never pay for
+/// counting them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildProgress {
+    pub status: Option<StatusLine>,
+    /// Dependency crates (libraries and proc-macros, not ours) compiled or found fresh.
+    pub done: usize,
+    pub total: Option<usize>,
+}
+
+/// The number of dependency crates a build of `packages` compiles: `cargo tree` lists each
+/// (crate, features) once per side, as cargo builds it.
+pub fn dependency_count(workspace: &Path, packages: &[&str]) -> Option<usize> {
+    let mut cmd = command();
+    cmd.args([
+        "tree",
+        "-e",
+        "normal,build,dev",
+        "-f",
+        "{p}|{f}",
+        "--prefix",
+        "none",
+    ]);
+    if let Some(triple) = host_triple() {
+        cmd.arg("--target").arg(triple);
+    }
+    for p in packages {
+        cmd.arg("-p").arg(p);
+    }
+    if packages.is_empty() {
+        cmd.arg("--workspace");
+    }
+    let out = cmd
+        .arg("--manifest-path")
+        .arg(workspace.join("Cargo.toml"))
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let units: BTreeSet<&str> = text
+        .lines()
+        .map(|l| l.trim_end_matches(" (*)"))
+        .filter(|l| !l.contains(" (/") && !l.is_empty())
+        .collect();
+    Some(units.len())
+}
+
+/// The triple rustc builds for by default (`rustc -vV`'s `host:` line).
+pub fn host_triple() -> Option<String> {
+    static TRIPLE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    TRIPLE
+        .get_or_init(|| {
+            let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+            let out = Command::new(rustc).arg("-vV").output().ok()?;
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("host: "))
+                .map(str::to_owned)
+        })
+        .clone()
+}
+
+/// Follows a build's messages as they come and reports its progress.
+struct ProgressTracker<'a> {
+    req: &'a BuildRequest<'a>,
+    state: std::sync::Mutex<BuildProgress>,
+    counting: std::sync::atomic::AtomicBool,
+}
+
+impl ProgressTracker<'_> {
+    fn report(&self, change: impl FnOnce(&mut BuildProgress)) {
+        let Some(sink) = self.req.on_progress else {
+            return;
+        };
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        change(&mut state);
+        sink(&state);
+    }
+
+    fn stderr_line(&self, line: &str) {
+        if let Some(status) = StatusLine::parse(line) {
+            self.report(|p| p.status = Some(status));
+        }
+    }
+
+    /// A JSON line on stdout: a finished dependency counts; the first one that had to be
+    /// compiled starts counting how many there are.
+    fn stdout_line<'scope>(
+        &'scope self,
+        line: &str,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+    ) {
+        if !line.starts_with("{\"reason\":\"compiler-artifact\"") {
+            return;
+        }
+        let Ok(Message::CompilerArtifact(art)) = serde_json::from_str::<Message>(line) else {
+            return;
+        };
+        if art.package_id.repr.starts_with("path+")
+            || art.target.kind.contains(&TargetKind::CustomBuild)
+        {
+            return;
+        }
+        if !art.fresh
+            && !self
+                .counting
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            let (ws, packages) = (self.req.workspace, self.req.packages);
+            scope.spawn(move || {
+                let total = dependency_count(ws, packages);
+                self.report(|p| p.total = total.map(|t| t.max(p.done)));
+            });
+        }
+        self.report(|p| {
+            p.done += 1;
+            if let Some(t) = p.total.as_mut() {
+                *t = (*t).max(p.done);
+            }
+        });
+    }
 }
 
 /// Builds the test binaries of `packages` (all workspace members if empty) in one invocation,
@@ -159,13 +287,17 @@ pub fn build(req: &BuildRequest) -> Result<BuildOutput> {
         output_cap: BUILD_OUTPUT_CAP,
         untrusted: false,
     };
-    let on_line = |line: &str| {
-        if let (Some(sink), Some(status)) = (req.on_status, StatusLine::parse(line)) {
-            sink(status);
-        }
+    let tracker = ProgressTracker {
+        req,
+        state: std::sync::Mutex::new(BuildProgress::default()),
+        counting: std::sync::atomic::AtomicBool::new(false),
     };
-    let out = process::run(cmd, &limits, req.cancel, Some(&on_line))
-        .context("cannot run cargo; is the Rust toolchain installed and on PATH?")?;
+    let out = std::thread::scope(|scope| {
+        let on_stderr = |line: &str| tracker.stderr_line(line);
+        let on_stdout = |line: &str| tracker.stdout_line(line, scope);
+        process::run(cmd, &limits, req.cancel, Some(&on_stderr), Some(&on_stdout))
+    })
+    .context("cannot run cargo; is the Rust toolchain installed and on PATH?")?;
     let mut build = parse_build_messages(&out.stdout);
     build.cargo_stderr = out.stderr;
     build.cancelled = out.exit == Exit::Cancelled;

@@ -71,7 +71,7 @@ fn run_tests(req: &TestRequest) -> Result<Outcome> {
             output_cap: TEST_OUTPUT_CAP,
             untrusted: true,
         };
-        let out = process::run(cmd, &limits, req.cancel, None)
+        let out = process::run(cmd, &limits, req.cancel, None, None)
             .with_context(|| format!("cannot run the test binary {}", bin.path.display()))?;
         let report = libtest::parse(&out.stdout);
         outcome.tests.extend(report.tests.into_iter().map(|mut t| {

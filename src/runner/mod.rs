@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
-pub use cargo::StatusLine;
+pub use cargo::{BuildProgress, StatusLine};
 pub use libtest::{TestCase, TestStatus};
 pub use process::Cancel;
 
@@ -106,8 +106,8 @@ impl Outcome {
 /// What a run reports while it goes.
 #[derive(Debug, Clone, Copy)]
 pub enum Event<'a> {
-    /// A cargo status line while the test binaries build.
-    Building(&'a StatusLine),
+    /// The test binaries are building: cargo's status line, dependencies done of how many.
+    Building(&'a BuildProgress),
     /// One job is finished (jobs finish in any order).
     Finished(&'a Outcome),
 }
@@ -163,13 +163,13 @@ pub fn run_many(jobs: &[Job], services: &mut Services, opts: &Options) -> Result
         .map(|(job, _)| job.package.as_str())
         .collect();
     if !packages.is_empty() {
-        let on_status = |s: StatusLine| (opts.on_event)(Event::Building(&s));
+        let on_progress = |p: &BuildProgress| (opts.on_event)(Event::Building(p));
         let built = cargo::build(&cargo::BuildRequest {
             workspace: opts.workspace,
             packages: &packages,
             target_dir: opts.target_dir,
             cancel: opts.cancel,
-            on_status: Some(&on_status),
+            on_progress: Some(&on_progress),
         })?;
         let queue = Mutex::new(
             (0..jobs.len())

@@ -61,6 +61,7 @@ pub fn run(
     limits: &Limits,
     cancel: Option<&Cancel>,
     on_stderr_line: Option<LineSink<'_>>,
+    on_stdout_line: Option<LineSink<'_>>,
 ) -> std::io::Result<Captured> {
     if limits.untrusted {
         sys::limit_resources(&mut cmd);
@@ -78,7 +79,7 @@ pub fn run(
     let stdout_pipe = child.stdout.take();
     let stderr_pipe = child.stderr.take();
     thread::scope(|scope| {
-        let stdout = stdout_pipe.map(|s| scope.spawn(move || read_capped(s, cap, None)));
+        let stdout = stdout_pipe.map(|s| scope.spawn(move || read_capped(s, cap, on_stdout_line)));
         let stderr = stderr_pipe.map(|s| scope.spawn(move || read_capped(s, cap, on_stderr_line)));
         let exit = wait(child, pid, limits, cancel)?;
         let (out, out_trunc) = stdout.map_or((Vec::new(), false), |h| h.join().unwrap_or_default());
@@ -210,7 +211,7 @@ mod tests {
             untrusted: true,
         };
         // The grandchild holds stdout open; without the group kill this would hang.
-        let out = run(sh("sleep 30 & sleep 30"), &limits, None, None).unwrap();
+        let out = run(sh("sleep 30 & sleep 30"), &limits, None, None, None).unwrap();
         assert_eq!(out.exit, Exit::TimedOut);
         assert!(started.elapsed() < Duration::from_secs(5));
     }
@@ -225,6 +226,7 @@ mod tests {
         let out = run(
             sh("yes | head -c 100000; echo; echo the end"),
             &limits,
+            None,
             None,
             None,
         )
@@ -250,7 +252,7 @@ mod tests {
             output_cap: 10,
             untrusted: false,
         };
-        let out = run(sh("sleep 30"), &limits, Some(&cancel), None).unwrap();
+        let out = run(sh("sleep 30"), &limits, Some(&cancel), None, None).unwrap();
         assert_eq!(out.exit, Exit::Cancelled);
     }
 }

@@ -1,9 +1,9 @@
 //! The container provider: Postgres and Redis in containers, through the Docker API (Docker, or
-//! Podman's Docker-compatible socket), with testcontainers.
+//! Podman's Docker-compatible socket), with bollard: create (pulling the image if it is
+//! missing), start, remove.
 //!
-//! Ports are mapped explicitly to a free host port: Podman reports port bindings with an empty
-//! HostIp, which makes testcontainers' `get_host_port_ipv4` fail with PortNotExposed.
-//! Containers are labelled with the tool, the course and the owning process, so containers
+//! Ports are mapped explicitly to a free port on 127.0.0.1 (Podman reports port bindings with an
+//! empty HostIp, so reading back a random mapping is unreliable). Containers are labelled with the tool, the course and the owning process, so containers
 //! orphaned by a killed CLI are found and removed at the next start.
 
 use std::collections::{BTreeMap, HashMap};
@@ -11,9 +11,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use testcontainers::core::{ContainerPort, IntoContainerPort};
-use testcontainers::runners::SyncRunner;
-use testcontainers::{Container, GenericImage, ImageExt};
+use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use futures_util::StreamExt;
 
 use super::config::{POSTGRES_IMAGE_VAR, REDIS_IMAGE_VAR};
 use super::{Endpoint, Provider, ServicesConfig, ServicesError, Source, clients, free_port};
@@ -166,7 +165,8 @@ pub struct ContainerProvider {
     course: String,
     config: ServicesConfig,
     keep: bool,
-    running: BTreeMap<Service, (Container<GenericImage>, Endpoint)>,
+    /// Container id and endpoint of each started service.
+    running: BTreeMap<Service, (String, Endpoint)>,
 }
 
 impl ContainerProvider {
@@ -200,7 +200,7 @@ impl ContainerProvider {
 
     /// Container ids of what is running, for `services up` to record.
     pub fn container_id(&self, service: Service) -> Option<String> {
-        self.running.get(&service).map(|(c, _)| c.id().to_owned())
+        self.running.get(&service).map(|(id, _)| id.clone())
     }
 }
 
@@ -212,6 +212,46 @@ fn split_image(image: &str) -> (&str, &str) {
     }
 }
 
+enum StartError {
+    /// The image is not present and pulling it failed.
+    NoImage(String),
+    Engine(String),
+}
+
+/// Creates the container (pulling its image first when the engine does not have it) and starts
+/// it; returns its id.
+async fn create_and_start(
+    docker: &bollard::Docker,
+    image: &str,
+    body: ContainerCreateBody,
+) -> Result<String, StartError> {
+    let engine = |e: bollard::errors::Error| StartError::Engine(e.to_string());
+    let created = match docker.create_container(None, body.clone()).await {
+        Ok(created) => created,
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => {
+            let (from_image, tag) = split_image(image);
+            let options = bollard::query_parameters::CreateImageOptions {
+                from_image: Some(from_image.to_owned()),
+                tag: Some(tag.to_owned()),
+                ..Default::default()
+            };
+            let mut pull = docker.create_image(Some(options), None, None);
+            while let Some(progress) = pull.next().await {
+                progress.map_err(|e| StartError::NoImage(e.to_string()))?;
+            }
+            docker.create_container(None, body).await.map_err(engine)?
+        }
+        Err(e) => return Err(engine(e)),
+    };
+    docker
+        .start_container(&created.id, None)
+        .await
+        .map_err(engine)?;
+    Ok(created.id)
+}
+
 impl Provider for ContainerProvider {
     fn start(&mut self, service: Service) -> Result<Endpoint, ServicesError> {
         if let Some((_, e)) = self.running.get(&service) {
@@ -221,34 +261,54 @@ impl Provider for ContainerProvider {
             Service::Postgres => (self.config.postgres_image.clone(), POSTGRES_IMAGE_VAR, 5432),
             Service::Redis => (self.config.redis_image.clone(), REDIS_IMAGE_VAR, 6379),
         };
-        let (name, tag) = split_image(&image);
         let host_port = free_port()?;
         remove_ours_on_hard_exit();
-        let internal: ContainerPort = port.tcp();
-        let request = GenericImage::new(name, tag)
-            .with_exposed_port(internal)
-            .with_mapped_port(host_port, internal)
-            .with_label(LABEL_TOOL, "backlings")
-            .with_label(LABEL_COURSE, self.course.clone())
-            .with_label(LABEL_PID, std::process::id().to_string())
-            .with_label(LABEL_SERVICE, service.as_str())
-            .with_label(LABEL_KEEP, self.keep.to_string())
+        let labels = HashMap::from([
+            (LABEL_TOOL.to_owned(), "backlings".to_owned()),
+            (LABEL_COURSE.to_owned(), self.course.clone()),
+            (LABEL_PID.to_owned(), std::process::id().to_string()),
+            (LABEL_SERVICE.to_owned(), service.as_str().to_owned()),
+            (LABEL_KEEP.to_owned(), self.keep.to_string()),
+        ]);
+        let exposed = format!("{port}/tcp");
+        let body = ContainerCreateBody {
+            image: Some(image.clone()),
             // The official postgres image refuses to start without a password or this.
-            .with_env_var("POSTGRES_HOST_AUTH_METHOD", "trust")
-            .with_startup_timeout(Duration::from_secs(120));
-        let container = request.start().map_err(|e| {
-            let text = e.to_string();
-            if text.contains("pull") || text.contains("No such image") || text.contains("not found") || text.contains("manifest") {
-                ServicesError::Unavailable(format!(
+            env: Some(vec!["POSTGRES_HOST_AUTH_METHOD=trust".to_owned()]),
+            labels: Some(labels),
+            exposed_ports: Some(vec![exposed.clone()]),
+            host_config: Some(HostConfig {
+                port_bindings: Some(HashMap::from([(
+                    exposed,
+                    Some(vec![PortBinding {
+                        host_ip: Some("127.0.0.1".to_owned()),
+                        host_port: Some(host_port.to_string()),
+                    }]),
+                )])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let (Some(docker), Some(rt)) = (docker(), runtime()) else {
+            return Err(ServicesError::Unavailable(format!(
+                "cannot use DOCKER_HOST={}",
+                docker_host()
+            )));
+        };
+        let id = rt
+            .block_on(create_and_start(&docker, &image, body))
+            .map_err(|e| match e {
+                StartError::NoImage(text) => ServicesError::Unavailable(format!(
                     "the {} image `{image}` is not available and could not be pulled ({text}). \
-                     Set {var} to an image you have (see `docker images`), or choose --services local",
+                 Set {var} to an image you have (see `docker images`), or choose --services local",
                     service.as_str()
-                ))
-            } else {
-                ServicesError::Unreachable(format!("cannot start the {} container from `{image}`: {text}", service.as_str()))
-            }
-        })?;
-        track(container.id());
+                )),
+                StartError::Engine(text) => ServicesError::Unreachable(format!(
+                    "cannot start the {} container from `{image}`: {text}",
+                    service.as_str()
+                )),
+            })?;
+        track(&id);
         let endpoint = Endpoint {
             url: match service {
                 Service::Postgres => format!("postgres://postgres@127.0.0.1:{host_port}/postgres"),
@@ -261,23 +321,19 @@ impl Provider for ContainerProvider {
             Service::Redis => clients::wait_for_redis(&endpoint.url, Duration::from_secs(30)),
         };
         if let Err(e) = ready {
-            let id = container.id().to_owned();
-            drop(container);
+            remove_containers(std::slice::from_ref(&id));
             untrack(&id);
             return Err(e);
         }
-        self.running.insert(service, (container, endpoint.clone()));
+        self.running.insert(service, (id, endpoint.clone()));
         Ok(endpoint)
     }
 
     fn stop(&mut self) {
-        for (_, (container, _)) in std::mem::take(&mut self.running) {
-            let id = container.id().to_owned();
-            if self.keep {
-                // `services up`: the container stays until `services down`.
-                std::mem::forget(container);
-            } else {
-                drop(container); // testcontainers removes it
+        for (_, (id, _)) in std::mem::take(&mut self.running) {
+            // `services up` (keep): the container stays until `services down`.
+            if !self.keep {
+                remove_containers(std::slice::from_ref(&id));
             }
             untrack(&id);
         }

@@ -35,10 +35,10 @@ impl LiveLine {
 
     /// Shows what a run reports: cargo's progress while it builds.
     pub fn event(&self, event: Event) {
-        if let Event::Building(status) = event
-            && status.is_progress()
+        if let Event::Building(progress) = event
+            && let Some(line) = super::verdict::building(progress)
         {
-            self.set(&super::verdict::building(status));
+            self.set(&line);
         }
     }
 

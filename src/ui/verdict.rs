@@ -5,11 +5,33 @@
 use std::fmt::Write as _;
 
 use super::{BOLD, CYAN, DIM, GREEN, RED, YELLOW, paint, strip_ansi};
-use crate::runner::{Outcome, StatusLine, TestStatus, Verdict};
+use crate::runner::{BuildProgress, Outcome, TestStatus, Verdict};
 
-/// A build in progress, for status lines: `⏳ Compiling serde v1.0.200`.
-pub fn building(status: &StatusLine) -> String {
-    format!("⏳ {status}")
+/// A build in progress, for status lines: `⏳ [####>-----] 143/265 crates · Compiling serde
+/// v1.0.200` while dependencies compile, `⏳ Compiling add v0.1.0` otherwise. None when there is
+/// nothing worth showing (cargo's closing `Finished`).
+pub fn building(p: &BuildProgress) -> Option<String> {
+    let status = p.status.as_ref().filter(|s| s.is_progress());
+    match (p.total, status) {
+        (Some(total), status) => Some(format!(
+            "⏳ {} crates{}",
+            progress_counts(p.done, total),
+            status.map(|s| format!(" · {s}")).unwrap_or_default()
+        )),
+        (None, Some(status)) => Some(format!("⏳ {status}")),
+        (None, None) => None,
+    }
+}
+
+fn progress_counts(done: usize, total: usize) -> String {
+    const WIDTH: usize = 20;
+    let filled = (done.min(total) * WIDTH).checked_div(total).unwrap_or(0);
+    let mut bar: String = "#".repeat(filled);
+    if filled < WIDTH {
+        bar.push('>');
+        bar.push_str(&"-".repeat(WIDTH - filled - 1));
+    }
+    format!("[{bar}] {done}/{total}")
 }
 
 /// The verdict in a few words: `passes`, `3 of 8 tests fail`, `timed out after 60 s`…
@@ -216,6 +238,32 @@ mod tests {
             strip_ansi(&passed_footer("solutions/01_basics/01_add"))
         );
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn a_cold_build_shows_crates_done_of_total() {
+        let status = crate::runner::StatusLine::parse("   Compiling serde v1.0.200");
+        let counting = BuildProgress {
+            status: status.clone(),
+            done: 143,
+            total: Some(265),
+        };
+        let warm = BuildProgress {
+            status,
+            done: 0,
+            total: None,
+        };
+        let finished = BuildProgress {
+            status: crate::runner::StatusLine::parse("    Finished `dev` profile"),
+            done: 0,
+            total: None,
+        };
+        insta::assert_snapshot!(format!(
+            "{}\n{}\n{:?}",
+            building(&counting).unwrap(),
+            building(&warm).unwrap(),
+            building(&finished)
+        ));
     }
 
     #[test]

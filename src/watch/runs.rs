@@ -47,11 +47,11 @@ impl Watch {
         thread::spawn(move || {
             let progress = Mutex::new(tx.clone());
             let on_event = |event: Event| {
-                if let Event::Building(status) = event
-                    && status.is_progress()
+                if let Event::Building(build) = event
+                    && let Some(line) = ui::verdict::building(build)
                     && let Ok(tx) = progress.lock()
                 {
-                    let _ = tx.send(Msg::Progress(ui::verdict::building(status)));
+                    let _ = tx.send(Msg::Progress(line));
                 }
             };
             let result = match services.lock() {
@@ -128,14 +128,14 @@ impl Watch {
             let on_event = |event: Event| {
                 let Ok(mut p) = progress.lock() else { return };
                 let line = match event {
-                    Event::Building(status) if status.is_progress() => {
-                        ui::verdict::building(status)
-                    }
+                    Event::Building(build) => match ui::verdict::building(build) {
+                        Some(line) => line,
+                        None => return,
+                    },
                     Event::Finished(o) => {
                         p.1 += 1;
                         format!("Testing {}/{total}: {}", p.1, o.name)
                     }
-                    Event::Building(_) => return,
                 };
                 let _ = p.0.send(Msg::Progress(line));
             };

@@ -1,17 +1,13 @@
-//! Helpers for the exercises' tests. Learners never need to edit this crate.
+//! Helpers for the exercises' tests that need nothing but tokio: deadlines that say what hung,
+//! and threads released together. Learners never need to edit this crate.
 //!
-//! It also depends on every crate in `[workspace.dependencies]` with the workspace's feature set,
-//! so that each exercise (which has this crate as a dev-dependency) builds the same dependency
-//! graph: moving from one exercise to the next never recompiles a dependency.
+//! The helpers that need heavier crates live in crates of their own, so that an exercise
+//! builds only what it uses: `backlings-support-http` (axum routers, OpenAPI checks),
+//! `backlings-support-db` (Postgres pools, query plans, statement counts) and
+//! `backlings-support-kv` (Redis).
 
 use std::future::Future;
 use std::time::Duration;
-
-pub mod db;
-pub mod http;
-pub mod kv;
-pub mod openapi;
-pub mod plan;
 
 /// Awaits `fut`, failing the test with `what` if it takes longer than `limit`. Use it around
 /// anything that can deadlock, so a learner sees which step hung instead of a global timeout.

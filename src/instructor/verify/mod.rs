@@ -39,6 +39,10 @@ pub struct VerifyOptions {
 
 pub fn verify(course: &Course, opts: &VerifyOptions, services: &mut Services) -> Result<Report> {
     let mut cases = check_manifest(course)?;
+    // A property of the whole course: checked when the whole course is verified.
+    if opts.only.is_empty() {
+        cases.extend(dependency_cases(course));
+    }
     if let Some(unknown) = opts
         .only
         .iter()
@@ -142,4 +146,28 @@ pub fn verify(course: &Course, opts: &VerifyOptions, services: &mut Services) ->
     }
     progress.finish();
     Ok(Report::new(ReportKind::Verify, cases))
+}
+
+/// Every exercise builds each dependency with the features of all (see `instructor::deps`).
+fn dependency_cases(course: &Course) -> Vec<Case> {
+    let name = "dependencies: every exercise builds each crate with the same features";
+    match super::deps::graphs(course) {
+        Ok(graphs) => {
+            let problems = super::deps::disagreements(&graphs);
+            if problems.is_empty() {
+                vec![Case::new(Group::Dependencies, name, Status::Pass)]
+            } else {
+                let shown: Vec<&str> = problems.iter().take(20).map(String::as_str).collect();
+                vec![Case::new(Group::Dependencies, name, Status::Fail)
+                    .message(format!(
+                        "{} crate builds differ between exercises, so moving between them recompiles: run `exercise dev deps` and commit what it writes",
+                        problems.len()
+                    ))
+                    .output(shown.join("\n"))]
+            }
+        }
+        Err(e) => {
+            vec![Case::new(Group::Dependencies, name, Status::Error).message(format!("{e:#}"))]
+        }
+    }
 }

@@ -1,5 +1,5 @@
 use axum::http::{Method, StatusCode};
-use backlings_support::http::{delete, get, patch_json, post_json, put_json, send};
+use backlings_support_http::http::{delete, get, patch_json, post_json, put_json, send};
 use rest_resources::{AppState, router};
 use serde_json::json;
 

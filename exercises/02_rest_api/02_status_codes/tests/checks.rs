@@ -1,6 +1,6 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use backlings_support::http::{TestResponse, delete, get, post_json, send_request};
+use backlings_support_http::http::{TestResponse, delete, get, post_json, send_request};
 use rest_status_codes::{AppState, router};
 use serde_json::json;
 

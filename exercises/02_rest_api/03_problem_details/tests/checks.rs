@@ -1,5 +1,5 @@
 use axum::http::StatusCode;
-use backlings_support::http::{TestResponse, post_json, send};
+use backlings_support_http::http::{TestResponse, post_json, send};
 use rest_problem_details::{FieldError, NewOrder, PROBLEM_JSON, router, validate};
 use serde_json::{Value, json};
 

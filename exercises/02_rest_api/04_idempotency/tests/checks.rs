@@ -1,5 +1,5 @@
 use axum::http::{Method, StatusCode};
-use backlings_support::http::{get, put_json, send};
+use backlings_support_http::http::{get, put_json, send};
 use rest_idempotency::{AppState, router};
 use serde_json::{Value, json};
 
@@ -7,7 +7,7 @@ async fn pay(
     app: &axum::Router,
     key: Option<&str>,
     body: Value,
-) -> backlings_support::http::TestResponse {
+) -> backlings_support_http::http::TestResponse {
     let headers: Vec<(&str, &str)> = key.map(|k| ("Idempotency-Key", k)).into_iter().collect();
     send(app, Method::POST, "/payments", &headers, Some(body)).await
 }

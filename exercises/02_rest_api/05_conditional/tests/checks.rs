@@ -1,5 +1,5 @@
 use axum::http::{Method, StatusCode};
-use backlings_support::http::{TestResponse, send};
+use backlings_support_http::http::{TestResponse, send};
 use rest_conditional::{etag, if_match_matches, if_none_match_matches, router, seeded};
 use serde_json::json;
 

@@ -1,5 +1,5 @@
 use axum::http::StatusCode;
-use backlings_support::http::get;
+use backlings_support_http::http::get;
 use rest_pagination::{
     PageParams, PageRequest, last_page, link_header, page_request, router, seeded,
 };

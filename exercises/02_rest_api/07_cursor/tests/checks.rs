@@ -1,5 +1,5 @@
 use axum::http::StatusCode;
-use backlings_support::http::get;
+use backlings_support_http::http::get;
 use rest_cursor::{Cursor, Event, Feed, decode_cursor, encode_cursor, page, router};
 
 /// Reads one page over HTTP: the ids and the next cursor.

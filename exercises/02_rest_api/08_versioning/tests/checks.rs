@@ -1,5 +1,5 @@
 use axum::http::StatusCode;
-use backlings_support::http::{TestResponse, get};
+use backlings_support_http::http::{TestResponse, get};
 use rest_versioning::{DEPRECATION, DEPRECATION_LINK, SUNSET, router, seeded, split_name};
 use serde_json::json;
 

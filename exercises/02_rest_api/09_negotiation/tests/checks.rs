@@ -1,5 +1,5 @@
 use axum::http::{Method, StatusCode};
-use backlings_support::http::{TestResponse, send};
+use backlings_support_http::http::{TestResponse, send};
 use rest_negotiation::{Format, negotiate, router, sales, to_csv};
 
 async fn get_accepting(accept: Option<&str>) -> TestResponse {

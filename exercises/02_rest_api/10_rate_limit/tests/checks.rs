@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use backlings_support::http::{TestResponse, send};
+use backlings_support_http::http::{TestResponse, send};
 use rest_rate_limit::{RateLimitLayer, TokenBucket, app};
 use tokio::time::{Instant, advance};
 

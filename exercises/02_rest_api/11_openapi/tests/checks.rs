@@ -1,6 +1,6 @@
 use axum::http::StatusCode;
-use backlings_support::http::get;
-use backlings_support::openapi::problems;
+use backlings_support_http::http::get;
+use backlings_support_http::openapi::problems;
 use rest_openapi::{Store, router};
 use serde_json::{Value, json};
 

@@ -1,6 +1,6 @@
 //! End to end: the real server on 127.0.0.1, a real HTTP client, a real database.
 
-use backlings_support::db;
+use backlings_support_db::db;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -1,4 +1,4 @@
-use backlings_support::db;
+use backlings_support_db::db;
 use pg_queries::*;
 
 /// Emails unique to one test, so tests can share the run's database.

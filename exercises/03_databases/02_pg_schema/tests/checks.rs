@@ -1,4 +1,4 @@
-use backlings_support::db;
+use backlings_support_db::db;
 use pg_schema::{Violation, violation};
 use sqlx::PgPool;
 

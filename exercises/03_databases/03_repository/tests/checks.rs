@@ -1,4 +1,4 @@
-use backlings_support::db;
+use backlings_support_db::db;
 use pg_repository::{InMemoryUserRepository, NewUser, PgUserRepository, RepoError, UserRepository};
 
 fn new_user(email: &str, handle: &str) -> NewUser {

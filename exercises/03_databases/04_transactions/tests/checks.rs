@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use backlings_support::db;
+use backlings_support_db::db;
 use pg_transactions::{TransferError, transfer};
 use sqlx::PgPool;
 

@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use backlings_support::db;
+use backlings_support_db::db;
 use pg_isolation::{MAX_ATTEMPTS, UpdateError, update_locked, update_serializable};
 use sqlx::PgPool;
 

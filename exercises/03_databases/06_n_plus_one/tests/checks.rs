@@ -1,4 +1,4 @@
-use backlings_support::db;
+use backlings_support_db::db;
 use pg_n_plus_one::authors_with_books;
 use sqlx::PgPool;
 

@@ -1,4 +1,4 @@
-use backlings_support::{db, plan};
+use backlings_support_db::{db, plan};
 use serde_json::Value;
 use sqlx::PgPool;
 

@@ -1,4 +1,4 @@
-use backlings_support::{db, plan};
+use backlings_support_db::{db, plan};
 use pg_query_plans::{CUSTOMER_TOTALS, PAGE_AFTER, customer_totals, page_after};
 use serde_json::Value;
 use sqlx::postgres::PgArguments;

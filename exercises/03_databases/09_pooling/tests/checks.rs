@@ -2,7 +2,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
-use backlings_support::{db, within};
+use backlings_support::within;
+use backlings_support_db::db;
 use pg_pooling::{AppError, handle_request, pool_options};
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;

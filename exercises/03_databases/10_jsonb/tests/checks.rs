@@ -1,4 +1,4 @@
-use backlings_support::{db, plan};
+use backlings_support_db::{db, plan};
 use pg_jsonb::{count_by, find_containing, set_attr};
 use serde_json::{Value, json};
 use sqlx::PgPool;

@@ -1,7 +1,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use backlings_support::kv;
+use backlings_support_kv::kv;
 use redis::AsyncCommands;
 use redis_cache::Cache;
 

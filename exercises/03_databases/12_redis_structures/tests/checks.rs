@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use backlings_support::kv;
+use backlings_support_kv::kv;
 use redis::AsyncCommands;
 use redis_structures::{Leaderboard, Sessions, hit};
 

@@ -1,4 +1,4 @@
-use backlings_support::db;
+use backlings_support_db::db;
 use pg_orm::{
     DomainCount, OrmError, active_by_name, create, find_by_email, rename, users_per_domain,
 };

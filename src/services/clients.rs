@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::ServicesError;
+use super::{ServicesError, resp};
 
 /// Postgres refuses identifiers longer than 63 bytes.
 const MAX_IDENT: usize = 63;
@@ -37,12 +37,10 @@ pub fn wait_for_postgres(url: &str, timeout: Duration) -> Result<(), ServicesErr
 pub fn wait_for_redis(url: &str, timeout: Duration) -> Result<(), ServicesError> {
     let deadline = Instant::now() + timeout;
     loop {
-        let attempt = redis::Client::open(url).and_then(|c| {
-            let mut conn = c.get_connection_with_timeout(Duration::from_secs(2))?;
-            redis::cmd("PING").query::<String>(&mut conn)
-        });
+        let attempt = resp::Connection::open(url, Duration::from_secs(2))
+            .and_then(|mut c| c.command(&["PING"]).map(|_| ()));
         match attempt {
-            Ok(_) => return Ok(()),
+            Ok(()) => return Ok(()),
             Err(e) if Instant::now() >= deadline => {
                 return Err(ServicesError::Unreachable(format!(
                     "Redis at {} did not answer within {timeout:?}: {e}",
@@ -161,12 +159,9 @@ pub fn drop_databases(admin_url: &str, db: &str) {
 }
 
 pub fn flush_redis_db(url: &str) -> Result<(), ServicesError> {
-    let client = redis::Client::open(url)
+    let mut conn = resp::Connection::open(url, Duration::from_secs(3))
         .map_err(|e| ServicesError::Unreachable(format!("Redis at {}: {e}", redact(url))))?;
-    let mut conn = client
-        .get_connection_with_timeout(Duration::from_secs(3))
-        .map_err(|e| ServicesError::Unreachable(format!("Redis at {}: {e}", redact(url))))?;
-    redis::cmd("FLUSHDB").query::<()>(&mut conn).map_err(|e| {
+    conn.command(&["FLUSHDB"]).map(|_| ()).map_err(|e| {
         ServicesError::Unreachable(format!("Redis at {}: FLUSHDB failed: {e}", redact(url)))
     })
 }

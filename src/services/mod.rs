@@ -15,6 +15,7 @@ pub mod container;
 pub mod external;
 pub mod local;
 pub mod registry;
+pub mod resp;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

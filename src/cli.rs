@@ -146,6 +146,9 @@ pub struct WatchArgs {
     /// Machine-readable mode: print one JSON event per line, read keys from stdin lines
     #[arg(long)]
     pub events: bool,
+    /// Don't build the rest of the course in the background after the first verdict
+    #[arg(long, env = "BACKLINGS_NO_PREPARE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_prepare: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +171,7 @@ impl From<WatchArgs> for crate::watch::WatchOptions {
         crate::watch::WatchOptions {
             poll: args.poll,
             events: args.events,
+            prepare: !args.no_prepare,
         }
     }
 }

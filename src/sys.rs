@@ -101,6 +101,19 @@ pub fn limit_resources(cmd: &mut Command) {
     }
 }
 
+/// Runs the child at the lowest CPU priority (nice 19): background work that must never slow
+/// what the learner is waiting for.
+pub fn lowest_priority(cmd: &mut Command) {
+    // SAFETY: pre_exec runs in the forked child before exec; setpriority is async-signal-safe
+    // and touches no memory shared with the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+            Ok(())
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

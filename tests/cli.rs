@@ -646,3 +646,126 @@ fn ctrl_c_during_a_run_exits_130_and_records_nothing() {
         "the interrupted run did not undo the earlier pass"
     );
 }
+
+/// The mini course plus an exercise whose build takes seconds (its build script sleeps), so a
+/// background preparation is still running when the test saves a file.
+fn course_with_a_slow_build() -> Course {
+    let course = Course::fixture("mini");
+    let dir = "exercises/01_basics/04_slow";
+    course.write(
+        &format!("{dir}/Cargo.toml"),
+        "[package]\nname = \"slow\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n",
+    );
+    course.write(
+        &format!("{dir}/build.rs"),
+        "fn main() { std::thread::sleep(std::time::Duration::from_secs(4)); }\n",
+    );
+    course.write(&format!("{dir}/src/lib.rs"), "pub fn one() -> u32 { 1 }\n");
+    course.write(
+        &format!("{dir}/tests/checks.rs"),
+        "#[test]\nfn one() { assert_eq!(slow::one(), 1); }\n",
+    );
+    let manifest = course.read("info.toml")
+        + "\n[[exercises]]\nname = \"slow\"\ntopic = \"basics\"\ndir = \"01_basics/04_slow\"\nhint = \"h\"\n";
+    course.write("info.toml", &manifest);
+    course
+}
+
+/// Events of a watch process, one JSON value per line.
+fn events(child: &mut std::process::Child) -> impl FnMut() -> serde_json::Value + use<> {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    move || {
+        let line = lines.next().expect("event stream ended").unwrap();
+        serde_json::from_str(&line).unwrap()
+    }
+}
+
+/// After the first verdict, watch builds the rest of the course in the background: a save
+/// preempts it and gets its verdict, then it resumes and finishes, though one exercise does
+/// not compile.
+#[test]
+fn background_preparation_yields_to_a_save_and_resumes() {
+    let course = course_with_a_slow_build();
+    course.write(
+        "exercises/01_basics/02_greet/src/lib.rs",
+        "pub fn greet( {}\n",
+    );
+    let mut child = common::spawn_watch(&course, &[], Stdio::piped());
+    let mut stdin = child.stdin.take().unwrap();
+    let mut next = events(&mut child);
+    let mut until = |name: &str| -> serde_json::Value {
+        loop {
+            let v = next();
+            if v["event"] == name {
+                return v;
+            }
+        }
+    };
+    assert_eq!(until("verdict")["verdict"], "tests_failed");
+    assert_eq!(until("prepare")["state"], "started");
+    course.solve("01_basics/01_add");
+    assert_eq!(
+        until("prepare")["state"],
+        "preempted",
+        "a save stops the preparation"
+    );
+    let verdict = until("verdict");
+    assert_eq!(
+        verdict["verdict"], "passed",
+        "the save gets its verdict: {verdict}"
+    );
+    assert_eq!(
+        until("prepare")["state"],
+        "started",
+        "and the preparation resumes"
+    );
+    assert_eq!(
+        until("prepare")["state"],
+        "done",
+        "a broken exercise does not stop it"
+    );
+    writeln!(stdin, "q").unwrap();
+    until("quit");
+    assert!(child.wait().unwrap().success());
+    let built = course.path().join("exercises/target/debug/build");
+    assert!(
+        std::fs::read_dir(&built)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("slow-")),
+        "the slow exercise was built ahead of time"
+    );
+}
+
+/// `--no-prepare`, or BACKLINGS_NO_PREPARE=1 for a learner who wants it off for good.
+#[test]
+fn background_preparation_can_be_turned_off() {
+    let course = course_with_a_slow_build();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("exercise"))
+        .arg("--course")
+        .arg(course.path())
+        .args(["watch", "--events"])
+        .env_remove("CARGO_TARGET_DIR")
+        .env("BACKLINGS_NO_PREPARE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut next = events(&mut child);
+    let mut seen = Vec::new();
+    loop {
+        let v = next();
+        if v["event"] == "verdict" {
+            writeln!(stdin, "q").unwrap();
+        }
+        let name = v["event"].as_str().unwrap_or_default().to_owned();
+        if name == "quit" {
+            break;
+        }
+        seen.push(name);
+    }
+    assert!(!seen.iter().any(|e| e == "prepare"), "{seen:?}");
+    assert!(child.wait().unwrap().success());
+}

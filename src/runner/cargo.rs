@@ -131,6 +131,8 @@ pub struct BuildRequest<'a> {
     pub target_dir: Option<&'a Path>,
     pub cancel: Option<&'a Cancel>,
     pub on_progress: Option<&'a (dyn Fn(&BuildProgress) + Sync)>,
+    /// Background work (watch's preparation): the lowest CPU priority.
+    pub background: bool,
 }
 
 /// Where a build stands: cargo's last status line, and the dependencies done so far of how many
@@ -281,6 +283,9 @@ pub fn build(req: &BuildRequest) -> Result<BuildOutput> {
     }
     if let Some(t) = req.target_dir {
         cmd.arg("--target-dir").arg(t);
+    }
+    if req.background {
+        crate::sys::lowest_priority(&mut cmd);
     }
     let limits = Limits {
         deadline: None,

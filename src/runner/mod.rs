@@ -123,6 +123,26 @@ pub struct Options<'a> {
     pub jobs: usize,
 }
 
+/// Builds the test binaries of `packages` ahead of time, at the lowest CPU priority, so that a
+/// later run finds them (and their dependencies) built. `--keep-going`: an exercise that does
+/// not compile does not stop the others. Returns whether it ran to the end (not cancelled).
+pub fn prepare(
+    workspace: &Path,
+    packages: &[&str],
+    cancel: &Cancel,
+    on_progress: &(dyn Fn(&BuildProgress) + Sync),
+) -> Result<bool> {
+    let built = cargo::build(&cargo::BuildRequest {
+        workspace,
+        packages,
+        target_dir: None,
+        cancel: Some(cancel),
+        on_progress: Some(on_progress),
+        background: true,
+    })?;
+    Ok(!built.cancelled)
+}
+
 /// One test run per core by default.
 pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -170,6 +190,7 @@ pub fn run_many(jobs: &[Job], services: &mut Services, opts: &Options) -> Result
             target_dir: opts.target_dir,
             cancel: opts.cancel,
             on_progress: Some(&on_progress),
+            background: false,
         })?;
         let queue = Mutex::new(
             (0..jobs.len())

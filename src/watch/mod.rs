@@ -34,6 +34,8 @@ pub struct WatchOptions {
     pub poll: bool,
     /// One JSON event per line on stdout, keys from stdin lines.
     pub events: bool,
+    /// After a verdict, build the rest of the course in the background (see `runs.rs`).
+    pub prepare: bool,
 }
 
 pub enum Msg {
@@ -51,6 +53,11 @@ pub enum Msg {
     CheckAllDone {
         id: u64,
         result: Result<Vec<Outcome>, String>,
+    },
+    /// The background preparation ended: finished (true) or preempted (false).
+    PrepareDone {
+        id: u64,
+        result: Result<bool, String>,
     },
     /// stdin closed (non-terminal input).
     InputClosed,
@@ -87,6 +94,11 @@ pub fn watch(session: Session, opts: WatchOptions, services: Services) -> Result
         work: None,
         next_id: 0,
         rerun_after_check_all: false,
+        prepare: if opts.prepare {
+            Prepare::Pending
+        } else {
+            Prepare::Off
+        },
         last: None,
         confirm_reset: false,
         banner: None,
@@ -98,16 +110,40 @@ pub fn watch(session: Session, opts: WatchOptions, services: Services) -> Result
 
 /// What runs on a worker thread right now.
 enum Work {
-    Run { id: u64, cancel: Cancel },
-    CheckAll { id: u64, cancel: Cancel },
+    Run {
+        id: u64,
+        cancel: Cancel,
+    },
+    CheckAll {
+        id: u64,
+        cancel: Cancel,
+    },
+    /// Building the rest of the course at low priority; anything the learner asks for
+    /// preempts it, and it resumes once that is done.
+    Prepare {
+        id: u64,
+        cancel: Cancel,
+    },
 }
 
 impl Work {
     fn cancel(&self) {
         match self {
-            Work::Run { cancel, .. } | Work::CheckAll { cancel, .. } => cancel.cancel(),
+            Work::Run { cancel, .. }
+            | Work::CheckAll { cancel, .. }
+            | Work::Prepare { cancel, .. } => cancel.cancel(),
         }
     }
+}
+
+/// Where the background preparation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prepare {
+    /// Turned off (`--no-prepare`).
+    Off,
+    /// Not finished yet: starts (again) whenever nothing else runs.
+    Pending,
+    Done,
 }
 
 struct Watch {
@@ -121,6 +157,7 @@ struct Watch {
     next_id: u64,
     /// A save arrived while check-all ran: run the exercise when it is done.
     rerun_after_check_all: bool,
+    prepare: Prepare,
     /// The last finished outcome of the current exercise, re-shown after the list or a hint.
     last: Option<Outcome>,
     confirm_reset: bool,
@@ -170,6 +207,13 @@ impl Watch {
                     {
                         self.work = None;
                         self.finish_check_all(result.map_err(anyhow::Error::msg)?)?;
+                    }
+                }
+                Msg::PrepareDone { id, result } => {
+                    if matches!(self.work, Some(Work::Prepare { id: current, .. }) if current == id)
+                    {
+                        self.work = None;
+                        self.finish_prepare(result);
                     }
                 }
                 Msg::InputClosed => {

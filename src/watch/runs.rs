@@ -25,10 +25,19 @@ impl Watch {
         self.next_id
     }
 
-    pub(super) fn start_run(&mut self) -> Result<()> {
+    /// Cancels what runs in the background; preparation says it was preempted.
+    fn preempt(&mut self) {
         if let Some(work) = self.work.take() {
             work.cancel();
+            if matches!(work, Work::Prepare { .. }) {
+                self.out
+                    .event(json!({"event": "prepare", "state": "preempted"}));
+            }
         }
+    }
+
+    pub(super) fn start_run(&mut self) -> Result<()> {
+        self.preempt();
         let ex = self.session.current().clone();
         let id = self.new_id();
         let cancel = Cancel::default();
@@ -92,7 +101,72 @@ impl Watch {
         if self.session.all_done() {
             self.show_finished();
         }
+        self.start_prepare();
         Ok(())
+    }
+
+    /// Builds every exercise's tests (and so every dependency of the course) in the background,
+    /// once nothing else runs: a learner who reaches a new topic finds it built. Never two cargo
+    /// builds at once: it only starts when no run or check-all is going, and each of those
+    /// preempts it first.
+    pub(super) fn start_prepare(&mut self) {
+        if self.prepare != super::Prepare::Pending || self.work.is_some() {
+            return;
+        }
+        let course = self.session.course();
+        let packages: Vec<String> = course
+            .manifest
+            .exercises
+            .iter()
+            .map(|e| e.name.clone())
+            .collect();
+        let workspace = course.workspace_dir();
+        let id = self.new_id();
+        let cancel = Cancel::default();
+        self.work = Some(Work::Prepare {
+            id,
+            cancel: cancel.clone(),
+        });
+        self.out
+            .event(json!({"event": "prepare", "state": "started"}));
+        let tx = self.tx.clone();
+        thread::spawn(move || {
+            let progress = Mutex::new(tx.clone());
+            let on_progress = |p: &runner::BuildProgress| {
+                let line = match p.total {
+                    Some(total) => format!(
+                        "preparing the rest of the course in the background: {}/{total} crates",
+                        p.done
+                    ),
+                    None => return,
+                };
+                if let Ok(tx) = progress.lock() {
+                    let _ = tx.send(Msg::Progress(line));
+                }
+            };
+            let names: Vec<&str> = packages.iter().map(String::as_str).collect();
+            let result = runner::prepare(&workspace, &names, &cancel, &on_progress)
+                .map_err(|e| format!("{e:#}"));
+            let _ = tx.send(Msg::PrepareDone { id, result });
+        });
+    }
+
+    pub(super) fn finish_prepare(&mut self, result: Result<bool, String>) {
+        match result {
+            Ok(true) => {
+                self.prepare = super::Prepare::Done;
+                self.out.event(json!({"event": "prepare", "state": "done"}));
+                self.out.status("");
+            }
+            // Preempted: it resumes after what preempted it.
+            Ok(false) => {}
+            Err(e) => {
+                // Not worth stopping watch for: the next runs build what they need.
+                self.prepare = super::Prepare::Done;
+                self.out
+                    .event(json!({"event": "prepare", "state": "failed", "message": e}));
+            }
+        }
     }
 
     /// Checks every exercise on a worker thread: keys (and `q`) keep working meanwhile.
@@ -100,9 +174,7 @@ impl Watch {
         if matches!(self.work, Some(Work::CheckAll { .. })) {
             return Ok(());
         }
-        if let Some(work) = self.work.take() {
-            work.cancel();
-        }
+        self.preempt();
         let course = self.session.course();
         course.ensure_all_present()?;
         let jobs: Vec<Job> = course
@@ -177,6 +249,8 @@ impl Watch {
             self.switch_to_current()?;
         } else if std::mem::take(&mut self.rerun_after_check_all) {
             self.start_run()?;
+        } else {
+            self.start_prepare();
         }
         Ok(())
     }

@@ -21,7 +21,9 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Watch(args) => {
             let session = Session::open(course)?;
             let services = Services::new(session.course().root.clone(), kind)?;
-            crate::watch::watch(session, args.into(), services)?
+            let mut opts: crate::watch::WatchOptions = args.into();
+            opts.prepare &= crate::services::config::watch_prepare(&session.course().root)?;
+            crate::watch::watch(session, opts, services)?
         }
         Command::List { json } => crate::list::list(Session::open(course)?, json)?,
         Command::Run { name } => learner::run(Session::open(course)?, name.as_deref(), kind)?,

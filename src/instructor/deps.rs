@@ -98,25 +98,8 @@ pub fn parse_tree(text: &str) -> Graph {
 /// The graph of one package's test build, from `cargo tree` (which, like the build that
 /// follows it, may write a missing Cargo.lock).
 pub fn graph_of(workspace: &Path, package: &str) -> Result<Graph> {
-    let mut cmd = cargo::command();
-    cmd.args([
-        "tree",
-        "-e",
-        "normal,build,dev",
-        "-f",
-        "{p}|{f}",
-        "--no-dedupe",
-    ]);
-    // Without an explicit target, cargo tree shows host crates with the target's features;
-    // with the host's own triple it shows what a build really compiles for each side.
-    if let Some(triple) = cargo::host_triple() {
-        cmd.arg("--target").arg(triple);
-    }
-    let out = cmd
-        .arg("-p")
-        .arg(package)
-        .arg("--manifest-path")
-        .arg(workspace.join("Cargo.toml"))
+    let out = cargo::tree(workspace, &[package])
+        .arg("--no-dedupe")
         .output()
         .context("cannot run cargo tree")?;
     if !out.status.success() {

@@ -149,28 +149,8 @@ pub struct BuildProgress {
 /// The number of dependency crates a build of `packages` compiles: `cargo tree` lists each
 /// (crate, features) once per side, as cargo builds it.
 pub fn dependency_count(workspace: &Path, packages: &[&str]) -> Option<usize> {
-    let mut cmd = command();
-    cmd.args([
-        "tree",
-        "-e",
-        "normal,build,dev",
-        "-f",
-        "{p}|{f}",
-        "--prefix",
-        "none",
-    ]);
-    if let Some(triple) = host_triple() {
-        cmd.arg("--target").arg(triple);
-    }
-    for p in packages {
-        cmd.arg("-p").arg(p);
-    }
-    if packages.is_empty() {
-        cmd.arg("--workspace");
-    }
-    let out = cmd
-        .arg("--manifest-path")
-        .arg(workspace.join("Cargo.toml"))
+    let out = tree(workspace, packages)
+        .args(["--prefix", "none"])
         .output()
         .ok()?;
     if !out.status.success() {
@@ -183,6 +163,26 @@ pub fn dependency_count(workspace: &Path, packages: &[&str]) -> Option<usize> {
         .filter(|l| !l.contains(" (/") && !l.is_empty())
         .collect();
     Some(units.len())
+}
+
+/// `cargo tree` over the test build of `packages` (the workspace if none), one `{p}|{f}` per
+/// crate. Without an explicit target, cargo tree shows crates built for the host (macros,
+/// build scripts) with the target's features; with the host's own triple it shows what a build
+/// really compiles for each side.
+pub fn tree(workspace: &Path, packages: &[&str]) -> Command {
+    let mut cmd = command();
+    cmd.args(["tree", "-e", "normal,build,dev", "-f", "{p}|{f}"]);
+    if let Some(triple) = host_triple() {
+        cmd.arg("--target").arg(triple);
+    }
+    if packages.is_empty() {
+        cmd.arg("--workspace");
+    }
+    for p in packages {
+        cmd.arg("-p").arg(p);
+    }
+    cmd.arg("--manifest-path").arg(workspace.join("Cargo.toml"));
+    cmd
 }
 
 /// The triple rustc builds for by default (`rustc -vV`'s `host:` line).

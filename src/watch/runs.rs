@@ -20,9 +20,13 @@ impl Watch {
         self.start_run()
     }
 
-    fn new_id(&mut self) -> u64 {
+    /// Starts tracking a new piece of work (`Work::Run { .. }` and friends); returns its id
+    /// and the cancel flag its worker watches.
+    fn begin(&mut self, work: fn(u64, Cancel) -> Work) -> (u64, Cancel) {
         self.next_id += 1;
-        self.next_id
+        let cancel = Cancel::default();
+        self.work = Some(work(self.next_id, cancel.clone()));
+        (self.next_id, cancel)
     }
 
     /// Cancels what runs in the background; preparation says it was preempted.
@@ -39,12 +43,7 @@ impl Watch {
     pub(super) fn start_run(&mut self) -> Result<()> {
         self.preempt();
         let ex = self.session.current().clone();
-        let id = self.new_id();
-        let cancel = Cancel::default();
-        self.work = Some(Work::Run {
-            id,
-            cancel: cancel.clone(),
-        });
+        let (id, cancel) = self.begin(|id, cancel| Work::Run { id, cancel });
         self.out.event(json!({"event": "run", "exercise": ex.name}));
         self.clear_screen();
         self.out
@@ -121,12 +120,7 @@ impl Watch {
             .map(|e| e.name.clone())
             .collect();
         let workspace = course.workspace_dir();
-        let id = self.new_id();
-        let cancel = Cancel::default();
-        self.work = Some(Work::Prepare {
-            id,
-            cancel: cancel.clone(),
-        });
+        let (id, cancel) = self.begin(|id, cancel| Work::Prepare { id, cancel });
         self.out
             .event(json!({"event": "prepare", "state": "started"}));
         let tx = self.tx.clone();
@@ -184,12 +178,7 @@ impl Watch {
             .map(Job::for_exercise)
             .collect();
         let workspace = course.workspace_dir();
-        let id = self.new_id();
-        let cancel = Cancel::default();
-        self.work = Some(Work::CheckAll {
-            id,
-            cancel: cancel.clone(),
-        });
+        let (id, cancel) = self.begin(|id, cancel| Work::CheckAll { id, cancel });
         self.clear_screen();
         self.out.say("Checking every exercise… (q quits)\n");
         let tx = self.tx.clone();

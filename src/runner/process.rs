@@ -14,16 +14,47 @@ use std::time::{Duration, Instant};
 
 use crate::{cleanup, sys};
 
-/// Shared flag that aborts a running child (watch mode cancels a run when the file changes again).
+/// Aborts a running child: watch mode cancels a run when the file changes again, and a
+/// background preparation when the learner saves. `cancel()` kills the children's process
+/// groups at once (no waiting for the next poll: a preempted build must free the cores now).
 #[derive(Clone, Default, Debug)]
-pub struct Cancel(Arc<AtomicBool>);
+pub struct Cancel(Arc<CancelState>);
+
+#[derive(Default, Debug)]
+struct CancelState {
+    cancelled: AtomicBool,
+    /// Process groups of the children running under this cancel.
+    groups: std::sync::Mutex<Vec<i32>>,
+}
 
 impl Cancel {
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.0.cancelled.store(true, Ordering::SeqCst);
+        if let Ok(groups) = self.0.groups.lock() {
+            for &pgid in groups.iter() {
+                sys::kill_process_group(pgid);
+            }
+        }
     }
+
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Registers a child's group; a cancel that came first kills it at once.
+    fn watch(&self, pgid: i32) {
+        if let Ok(mut groups) = self.0.groups.lock() {
+            groups.push(pgid);
+        }
+        if self.is_cancelled() {
+            sys::kill_process_group(pgid);
+        }
+    }
+
+    fn forget(&self, pgid: i32) {
+        if let Ok(mut groups) = self.0.groups.lock() {
+            groups.retain(|g| *g != pgid);
+        }
     }
 }
 
@@ -75,6 +106,9 @@ pub fn run(
     // Its own process group, so Ctrl-C at the terminal reaches only us: the interrupt ends it
     // (see crate::cleanup).
     cleanup::track_process_group(pid);
+    if let Some(c) = cancel {
+        c.watch(pid);
+    }
     let cap = limits.output_cap;
     let stdout_pipe = child.stdout.take();
     let stderr_pipe = child.stderr.take();
@@ -136,6 +170,9 @@ fn wait(
     // open and the readers blocked; the group is ours, so end it.
     kill_group(pid);
     cleanup::untrack_process_group(pid);
+    if let Some(c) = cancel {
+        c.forget(pid);
+    }
     Ok(exit)
 }
 

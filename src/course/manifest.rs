@@ -202,6 +202,25 @@ impl Manifest {
     pub fn topic(&self, name: &str) -> Option<&Topic> {
         self.topics.iter().find(|t| t.name == name)
     }
+
+    /// Every topic with its number (from 1) and its exercises, starting at `from`'s topic and
+    /// going on through the later ones before wrapping to the earlier ones: the order in which a
+    /// learner at `from` will need them built.
+    pub fn topics_from(&self, from: &str) -> Vec<(usize, &Topic, Vec<&ExerciseInfo>)> {
+        let start = self
+            .exercise(from)
+            .and_then(|e| self.topics.iter().position(|t| t.name == e.topic))
+            .unwrap_or(0);
+        let n = self.topics.len();
+        (0..n)
+            .map(|k| (start + k) % n)
+            .map(|i| {
+                let topic = &self.topics[i];
+                let exercises = self.exercises.iter().filter(|e| e.topic == topic.name).collect();
+                (i + 1, topic, exercises)
+            })
+            .collect()
+    }
 }
 
 pub fn is_valid_name(name: &str) -> bool {
@@ -269,6 +288,55 @@ hint = "h"
         assert!(
             err.starts_with("info.toml:14:1: unknown field `hitn`"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn topics_from_starts_at_the_exercise_topic_and_wraps() {
+        let m = Manifest::parse(
+            r#"
+format_version = 1
+welcome_message = "hi"
+final_message = "bye"
+[[topics]]
+name = "a"
+title = "A"
+dir = "a"
+[[topics]]
+name = "b"
+title = "B"
+dir = "b"
+[[topics]]
+name = "c"
+title = "C"
+dir = "c"
+[[exercises]]
+name = "a1"
+topic = "a"
+dir = "a/a1"
+hint = "h"
+[[exercises]]
+name = "b1"
+topic = "b"
+dir = "b/b1"
+hint = "h"
+[[exercises]]
+name = "b2"
+topic = "b"
+dir = "b/b2"
+hint = "h"
+"#,
+            "t",
+        )
+        .unwrap();
+        let order: Vec<(usize, &str, Vec<&str>)> = m
+            .topics_from("b2")
+            .into_iter()
+            .map(|(n, t, ex)| (n, t.name.as_str(), ex.iter().map(|e| e.name.as_str()).collect()))
+            .collect();
+        assert_eq!(
+            order,
+            vec![(2, "b", vec!["b1", "b2"]), (3, "c", vec![]), (1, "a", vec!["a1"])]
         );
     }
 

@@ -113,11 +113,17 @@ impl Watch {
             return;
         }
         let course = self.session.course();
-        let packages: Vec<String> = course
+        // Topic by topic from the learner's own: the next exercises are built first, and a
+        // preempted preparation resumes there (cargo finds the finished topics fresh).
+        let topics: Vec<(String, Vec<String>)> = course
             .manifest
-            .exercises
-            .iter()
-            .map(|e| e.name.clone())
+            .topics_from(&self.session.current().name)
+            .into_iter()
+            .filter(|(_, _, exercises)| !exercises.is_empty())
+            .map(|(number, _, exercises)| {
+                let names = exercises.iter().map(|e| e.name.clone()).collect();
+                (format!("topic {number}"), names)
+            })
             .collect();
         let workspace = course.workspace_dir();
         let (id, cancel) = self.begin(|id, cancel| Work::Prepare { id, cancel });
@@ -126,21 +132,32 @@ impl Watch {
         let tx = self.tx.clone();
         thread::spawn(move || {
             let progress = Mutex::new(tx.clone());
-            let on_progress = |p: &runner::BuildProgress| {
-                let line = match p.total {
-                    Some(total) => format!(
-                        "preparing the rest of the course in the background: {}/{total} crates",
-                        p.done
-                    ),
-                    None => return,
+            let mut result = Ok(true);
+            for (label, packages) in &topics {
+                let on_progress = |p: &runner::BuildProgress| {
+                    let Some(total) = p.total else { return };
+                    let line =
+                        format!("preparing {label} in the background: {}/{total} crates", p.done);
+                    if let Ok(tx) = progress.lock() {
+                        let _ = tx.send(Msg::Progress(line));
+                    }
                 };
-                if let Ok(tx) = progress.lock() {
-                    let _ = tx.send(Msg::Progress(line));
+                let names: Vec<&str> = packages.iter().map(String::as_str).collect();
+                match runner::prepare(&workspace, &names, &cancel, &on_progress) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        result = Ok(false);
+                        break;
+                    }
+                    // A topic that cannot be built (no network for a crate, say) does not
+                    // keep the others from being prepared; the first error is reported.
+                    Err(e) => {
+                        if result.is_ok() {
+                            result = Err(format!("{label}: {e:#}"));
+                        }
+                    }
                 }
-            };
-            let names: Vec<&str> = packages.iter().map(String::as_str).collect();
-            let result = runner::prepare(&workspace, &names, &cancel, &on_progress)
-                .map_err(|e| format!("{e:#}"));
+            }
             let _ = tx.send(Msg::PrepareDone { id, result });
         });
     }

@@ -470,3 +470,63 @@ fn services_up_are_reused_then_stopped() {
         "the server is stopped after `services down`"
     );
 }
+
+/// verify's verdict on a mutant must not depend on its name. Postgres cuts identifiers at 63
+/// bytes without an error, so a run database named after a long mutant, plus the per-test
+/// suffix the support crate adds (`<run>_<pid>_<n>`), once made two tests' databases the same
+/// one: a mutant that is the solution itself was reported as caught. It must survive.
+#[test]
+fn a_passing_mutant_with_a_long_name_is_reported_as_surviving() {
+    if !local_binaries() {
+        return;
+    }
+    let course = Course::fixture("svc");
+    let ex = "01_db/01_pg_probe";
+    // Two tests at once, each with a database of its own named as backlings-support-db does.
+    let per_test = |n: u32| {
+        format!(
+            r#"
+#[test]
+fn own_database_{n}() {{
+    let url = std::env::var("DATABASE_URL").unwrap();
+    let (server, run_db) = url.rsplit_once('/').unwrap();
+    let mine = format!("{{run_db}}_{{}}_{n}", std::process::id());
+    let psql = |db: &str, sql: &str| {{
+        let out = std::process::Command::new("psql")
+            .args([format!("{{server}}/{{db}}").as_str(), "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{{}}", String::from_utf8_lossy(&out.stderr));
+    }};
+    psql(run_db, &format!("CREATE DATABASE \"{{mine}}\""));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    psql(&mine, "SELECT 1");
+}}
+"#
+        )
+    };
+    course.write(
+        &format!("exercises/{ex}/tests/per_test.rs"),
+        &(per_test(1) + &per_test(2)),
+    );
+    let name = "a_mutant_whose_file_name_is_sixty_characters_long_exactly_xx.rs";
+    assert_eq!(name.len() - 3, 60);
+    let solution = course.read(&format!("solutions/{ex}/src/lib.rs"));
+    course.write(&format!("solutions/{ex}/mutants/{name}"), &solution);
+    let out = with_provider(&course, "local")
+        .args(["verify", "pg_probe", "--skip-style", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| {
+        panic!("not JSON ({e}): {}{}", stdout(&out), stderr(&out));
+    });
+    let case = report["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().contains("a_mutant_whose"))
+        .unwrap_or_else(|| panic!("no case for the mutant: {report:#}"));
+    assert_eq!(case["outcome"], "survived", "{case:#}");
+    assert_eq!(case["status"], "fail", "{case:#}");
+    assert!(!out.status.success());
+}

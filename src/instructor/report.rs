@@ -79,6 +79,9 @@ pub struct Case {
     pub max_points: Option<u32>,
     #[serde(skip)]
     pub duration: Duration,
+    /// For a mutant: caught, survived, unviable, timeout or error (cargo-mutants' words).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<&'static str>,
 }
 
 impl Case {
@@ -92,11 +95,17 @@ impl Case {
             points: None,
             max_points: None,
             duration: Duration::ZERO,
+            outcome: None,
         }
     }
 
     pub fn message(mut self, message: impl Into<String>) -> Case {
         self.message = Some(message.into());
+        self
+    }
+
+    pub fn outcome(mut self, outcome: &'static str) -> Case {
+        self.outcome = Some(outcome);
         self
     }
 
@@ -259,6 +268,15 @@ fn junit(report: &Report) -> Result<String> {
             tc.set_time(case.duration);
             if let (Some(p), Some(m)) = (case.points, case.max_points) {
                 tc.add_property(("points", format!("{p}/{m}").as_str()));
+            }
+            if let Some(outcome) = case.outcome {
+                tc.add_property(("outcome", outcome));
+                // A success has no message in JUnit: what caught the mutant goes to system-out.
+                if case.status == Status::Pass
+                    && let Some(m) = &case.message
+                {
+                    tc.set_system_out(m.as_str());
+                }
             }
             suite.add_test_case(tc);
         }

@@ -96,10 +96,20 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// A database name for one run of one exercise, unique within this machine.
+/// The longest run database name: the support crate names a test's own database
+/// `<run>_<pid>_<n>` (up to 22 more bytes), and Postgres silently truncates identifiers past
+/// 63 bytes, which would make two tests' databases one.
+pub const MAX_RUN_DB: usize = MAX_IDENT - 23;
+
+/// A database name for one run of one exercise, unique within this machine. The unique part
+/// comes first: only the exercise name, there for whoever reads `\l`, is ever cut short.
 pub fn run_database_name(exercise: &str, serial: u64) -> String {
-    let mut name = format!("bk_{}_{}_{serial}", std::process::id(), exercise);
-    name.truncate(MAX_IDENT);
+    let mut name = format!("bk_{}_{serial}_{exercise}", std::process::id());
+    let mut end = name.len().min(MAX_RUN_DB);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name.truncate(end);
     name
 }
 
@@ -192,9 +202,14 @@ mod tests {
     }
 
     #[test]
-    fn run_database_names_fit_postgres() {
-        let n = run_database_name(&"x".repeat(100), 7);
-        assert!(n.len() <= MAX_IDENT);
-        assert!(n.starts_with("bk_"));
+    fn run_database_names_fit_postgres_and_stay_unique() {
+        let long = "rest_capstone__select_before_insert_duplicate_url_mutant";
+        let a = run_database_name(long, 7);
+        let b = run_database_name(long, 8);
+        assert!(a.len() <= MAX_RUN_DB, "{a}");
+        assert!(a.starts_with("bk_"));
+        assert_ne!(a, b, "the serial survives truncation");
+        // Room for the support crate's per-test suffix `_<pid>_<n>` within 63 bytes.
+        assert!(format!("{a}_{}_{}", u32::MAX, u32::MAX).len() <= MAX_IDENT);
     }
 }

@@ -13,7 +13,7 @@ pub fn database_url() -> String {
     match std::env::var("DATABASE_URL") {
         Ok(url) if !url.trim().is_empty() => url,
         _ => panic!(
-            "DATABASE_URL is not set. Run this exercise through `exercise` (it starts Postgres for you), \
+            "[test infrastructure] DATABASE_URL is not set. Run this exercise through `exercise` (it starts Postgres for you), \
              or set DATABASE_URL to a Postgres database you can write to."
         ),
     }
@@ -34,7 +34,7 @@ pub async fn pool() -> PgPool {
     test_pool_options()
         .connect(&url)
         .await
-        .unwrap_or_else(|e| panic!("cannot connect to DATABASE_URL: {e}"))
+        .unwrap_or_else(|e| panic!("[test infrastructure] cannot connect to DATABASE_URL: {e}"))
 }
 
 /// Applies `migrations/` of the exercise (CARGO_MANIFEST_DIR) to `pool`, in order.
@@ -44,7 +44,7 @@ pub async fn migrate(pool: &PgPool) {
             .join("migrations");
     let migrator = sqlx::migrate::Migrator::new(dir.as_path())
         .await
-        .unwrap_or_else(|e| panic!("cannot read the migrations in {}: {e}", dir.display()));
+        .unwrap_or_else(|e| panic!("[test infrastructure] cannot read the migrations in {}: {e}", dir.display()));
     migrator.run(pool).await.unwrap_or_else(|e| {
         panic!(
             "a migration failed: {e}\n(check the SQL in {})",
@@ -68,26 +68,30 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 pub async fn isolated_pool() -> PgPool {
     let base: PgConnectOptions = database_url()
         .parse()
-        .expect("DATABASE_URL is a valid Postgres URL");
-    let run_db = base.get_database().unwrap_or("postgres").to_owned();
-    let name = format!(
-        "{run_db}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    );
-    let mut admin = base.connect().await.expect("connect to the run's database");
+        .expect("[test infrastructure] DATABASE_URL is a valid Postgres URL");
+    let run_db = base.get_database().unwrap_or("postgres");
+    let suffix = format!("_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+    // Postgres cuts identifiers at 63 bytes without an error: a long DATABASE_URL name would
+    // make every test's database the same one. `exercise` keeps its run names short enough
+    // for the whole name to be kept (so it drops them with the run); shorten anyone else's.
+    let mut keep = run_db.len().min(63 - suffix.len());
+    while !run_db.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    let name = format!("{}{suffix}", &run_db[..keep]);
+    let mut admin = base.connect().await.expect("[test infrastructure] connect to the run's database");
     // Identifiers cannot be bound as parameters; `name` is made of our own digits and the run's name.
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "CREATE DATABASE \"{name}\" TEMPLATE template0"
     )))
     .execute(&mut admin)
     .await
-    .unwrap_or_else(|e| panic!("cannot create a database for this test: {e}"));
+    .unwrap_or_else(|e| panic!("[test infrastructure] cannot create a database for this test: {e}"));
     admin.close().await.ok();
     let pool = test_pool_options()
         .connect_with(base.database(&name))
         .await
-        .expect("connect to the test's database");
+        .expect("[test infrastructure] connect to the test's database");
     migrate(&pool).await;
     pool
 }

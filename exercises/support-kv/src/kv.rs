@@ -6,7 +6,7 @@ pub fn redis_url() -> String {
     match std::env::var("REDIS_URL") {
         Ok(url) if !url.trim().is_empty() => url,
         _ => panic!(
-            "REDIS_URL is not set. Run this exercise through `exercise` (it starts Redis for you), \
+            "[test infrastructure] REDIS_URL is not set. Run this exercise through `exercise` (it starts Redis for you), \
              or set REDIS_URL to a Redis database you can write to."
         ),
     }
@@ -15,9 +15,9 @@ pub fn redis_url() -> String {
 /// A multiplexed connection to the run's Redis database (cheap to clone, safe to share).
 pub async fn connection() -> redis::aio::MultiplexedConnection {
     let client = redis::Client::open(redis_url())
-        .unwrap_or_else(|e| panic!("REDIS_URL is not a valid Redis URL: {e}"));
+        .unwrap_or_else(|e| panic!("[test infrastructure] REDIS_URL is not a valid Redis URL: {e}"));
     client
         .get_multiplexed_async_connection()
         .await
-        .unwrap_or_else(|e| panic!("cannot connect to REDIS_URL: {e}"))
+        .unwrap_or_else(|e| panic!("[test infrastructure] cannot connect to REDIS_URL: {e}"))
 }

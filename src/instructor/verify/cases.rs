@@ -45,6 +45,75 @@ pub fn solution_case(ex: &ExerciseInfo, o: &Outcome) -> Case {
     timed(case, o)
 }
 
+/// How the support crates start the panic message of a failure of the harness itself (no
+/// server, a test database that cannot be created), as opposed to an assertion of the lesson.
+pub const INFRASTRUCTURE_MARK: &str = "[test infrastructure]";
+
+/// What became of a mutant, in cargo-mutants' terms. Only `Caught` means the tests reject it;
+/// every other outcome is a defect of the course or of the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MutantOutcome {
+    /// A test of the lesson failed: its name and the first line of its message.
+    Caught { test: String, message: String },
+    Survived,
+    /// Does not compile: not a solution a learner could submit.
+    Unviable,
+    /// Hung until the deadline: no test said what is wrong.
+    Timeout,
+    /// The run itself failed (services, the harness): it says nothing about the tests.
+    Error(String),
+}
+
+impl MutantOutcome {
+    pub fn of(o: &Outcome) -> MutantOutcome {
+        match o.verdict {
+            Verdict::TestsFailed => {
+                let failed: Vec<_> = o.failed_tests().collect();
+                let lesson = failed.iter().find(|t| {
+                    !t.message
+                        .as_deref()
+                        .is_some_and(|m| m.contains(INFRASTRUCTURE_MARK))
+                });
+                match (lesson, failed.first()) {
+                    (Some(t), _) => MutantOutcome::Caught {
+                        test: t.name.clone(),
+                        message: t
+                            .message
+                            .as_deref()
+                            .and_then(|m| m.lines().find(|l| !l.trim().is_empty()))
+                            .unwrap_or("")
+                            .trim()
+                            .to_owned(),
+                    },
+                    (None, Some(t)) => MutantOutcome::Error(format!(
+                        "`{}` could not run: {}",
+                        t.name,
+                        t.message.as_deref().unwrap_or("").trim()
+                    )),
+                    // The binary crashed before any test failed (an abort, a signal).
+                    (None, None) => MutantOutcome::Error(summary(o)),
+                }
+            }
+            Verdict::Passed => MutantOutcome::Survived,
+            Verdict::CompileError => MutantOutcome::Unviable,
+            Verdict::TimedOut => MutantOutcome::Timeout,
+            Verdict::NoTests => MutantOutcome::Error("no tests ran".into()),
+            Verdict::ServicesUnavailable => MutantOutcome::Error(format!("cannot run: {}", o.details)),
+            Verdict::Cancelled => MutantOutcome::Error("cancelled".into()),
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MutantOutcome::Caught { .. } => "caught",
+            MutantOutcome::Survived => "survived",
+            MutantOutcome::Unviable => "unviable",
+            MutantOutcome::Timeout => "timeout",
+            MutantOutcome::Error(_) => "error",
+        }
+    }
+}
+
 pub fn mutant_case(course: &Course, ex: &ExerciseInfo, mutant: &Path, o: &Outcome) -> Case {
     let stem = mutant_stem(mutant);
     let name = format!("{}: mutant `{stem}` is rejected", ex.name);
@@ -53,22 +122,30 @@ pub fn mutant_case(course: &Course, ex: &ExerciseInfo, mutant: &Path, o: &Outcom
         .unwrap_or(mutant)
         .display()
         .to_string();
-    match o.verdict {
-        Verdict::TestsFailed | Verdict::TimedOut => Case::new(Group::Mutant, name, Status::Pass),
-        Verdict::Passed => Case::new(Group::Mutant, name, Status::Fail).message(format!(
+    let outcome = MutantOutcome::of(o);
+    let case = match &outcome {
+        MutantOutcome::Caught { test, message } => Case::new(Group::Mutant, name, Status::Pass)
+            .message(format!("caught by `{test}`: {message}")),
+        MutantOutcome::Survived => Case::new(Group::Mutant, name, Status::Fail).message(format!(
             "mutant survives: the tests accept {rel}, a wrong solution{}",
             describe_mutant(mutant)
                 .map(|d| format!(" ({d})"))
                 .unwrap_or_default()
         )),
-        Verdict::CompileError => Case::new(Group::Mutant, name, Status::Fail)
+        MutantOutcome::Unviable => Case::new(Group::Mutant, name, Status::Fail)
             .message(format!(
-                "{rel} does not compile; a mutant must be a plausible solution that builds"
+                "unviable: {rel} does not compile; a mutant must be a plausible solution that builds"
             ))
             .output(&o.details),
-        Verdict::ServicesUnavailable => services_case(Group::Mutant, ex, o),
-        _ => Case::new(Group::Mutant, name, Status::Error).message(summary(o)),
-    }
+        MutantOutcome::Timeout => Case::new(Group::Mutant, name, Status::Fail).message(format!(
+            "timeout: {rel} hangs until the {} s deadline; a test should fail and say why (a `within` deadline around the step that hangs)",
+            o.timeout_secs
+        )),
+        MutantOutcome::Error(why) => {
+            Case::new(Group::Mutant, name, Status::Error).message(format!("error: {why}"))
+        }
+    };
+    timed(case.outcome(outcome.as_str()), o)
 }
 
 fn services_case(group: Group, ex: &ExerciseInfo, o: &Outcome) -> Case {
@@ -78,4 +155,60 @@ fn services_case(group: Group, ex: &ExerciseInfo, o: &Outcome) -> Case {
         Status::Error,
     )
     .message(format!("cannot run: {}", o.details))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::runner::{TestCase, TestStatus};
+
+    fn failed(name: &str, message: &str) -> TestCase {
+        TestCase {
+            name: name.into(),
+            status: TestStatus::Failed,
+            message: Some(message.into()),
+            location: None,
+        }
+    }
+
+    fn outcome(verdict: Verdict, tests: Vec<TestCase>) -> Outcome {
+        let mut o = Outcome::new("m", verdict, String::new(), 60);
+        o.tests = tests;
+        o
+    }
+
+    #[test]
+    fn only_a_failing_lesson_test_catches_a_mutant() {
+        let harness = failed(
+            "a",
+            "[test infrastructure] cannot create a database for this test: already exists",
+        );
+        let lesson = failed("b", "assertion `left == right` failed: two rows\n  left: 2");
+        assert_eq!(
+            MutantOutcome::of(&outcome(Verdict::TestsFailed, vec![harness.clone(), lesson])),
+            MutantOutcome::Caught {
+                test: "b".into(),
+                message: "assertion `left == right` failed: two rows".into()
+            }
+        );
+        assert_eq!(
+            MutantOutcome::of(&outcome(Verdict::TestsFailed, vec![harness])).as_str(),
+            "error"
+        );
+        assert_eq!(MutantOutcome::of(&outcome(Verdict::TimedOut, vec![])), MutantOutcome::Timeout);
+        assert_eq!(MutantOutcome::of(&outcome(Verdict::CompileError, vec![])), MutantOutcome::Unviable);
+        assert_eq!(MutantOutcome::of(&outcome(Verdict::Passed, vec![])), MutantOutcome::Survived);
+    }
+
+    /// The support crates mark their harness failures with the mark verify looks for.
+    #[test]
+    fn the_support_crates_use_the_infrastructure_mark() {
+        for source in [
+            include_str!("../../../exercises/support-db/src/db.rs"),
+            include_str!("../../../exercises/support-kv/src/kv.rs"),
+        ] {
+            assert!(source.contains(&format!("\"{INFRASTRUCTURE_MARK} ")));
+        }
+    }
 }

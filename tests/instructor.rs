@@ -376,6 +376,26 @@ fn grade_scores_pristine_zero_and_solutions_full() {
     assert_eq!(case(&report, "add")["points"], 1);
 }
 
+/// A learner tree of another course (a third-party course, graded without `--course`) would
+/// score 0 silently against this one: grade refuses it and says how to grade it.
+#[test]
+fn grade_refuses_a_learner_tree_of_another_course() {
+    let course = Course::fixture("mini");
+    let other = Course::fixture("svc");
+    let out = course.cmd().arg("grade").arg(other.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    let err = common::stderr(&out);
+    let first = err.lines().next().unwrap_or_default();
+    assert!(first.contains("another course"), "{err}");
+    assert!(first.contains("--course"), "{err}");
+
+    // No manifest and none of the course's exercise folders: refused as well.
+    std::fs::remove_file(other.path().join("info.toml")).unwrap();
+    let out = course.cmd().arg("grade").arg(other.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    assert!(common::stderr(&out).contains("none of the grading course's exercise folders"));
+}
+
 #[test]
 fn grade_uses_pristine_tests_and_reports_tampering() {
     let course = Course::fixture("mini");

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::report::{Case, Group, Report, ReportKind, Status};
-use crate::course::{Course, EXERCISES_DIR};
+use crate::course::{Course, EXERCISES_DIR, MANIFEST_FILE, Manifest};
 use crate::fs::copy_tree;
 use crate::runner::{self, Job, Options, Verdict};
 use crate::services::Services;
@@ -35,6 +35,7 @@ pub fn grade(
             learner_root.display()
         );
     }
+    check_same_course(course, learner_root)?;
     let scratch = tempfile::Builder::new()
         .prefix("backlings-grade-")
         .tempdir()
@@ -104,6 +105,63 @@ pub fn grade(
     report.max_points = Some(max_points);
     report.message = Some(format!("{points} of {max_points} points"));
     Ok(report)
+}
+
+/// A learner's tree of another course would score 0 against this one, silently: refuse it.
+/// The learner's manifest (when there is one) must list the same topics and exercises; without
+/// one, at least one exercise folder of this course must be there.
+fn check_same_course(course: &Course, learner_root: &Path) -> Result<()> {
+    let hint = "pass the learner's course with `--course DIR` (the course they worked on)";
+    let manifest_path = learner_root.join(MANIFEST_FILE);
+    if manifest_path.is_file() {
+        let text = std::fs::read_to_string(&manifest_path)
+            .with_context(|| format!("cannot read {}", manifest_path.display()))?;
+        let theirs = Manifest::parse(&text, &manifest_path.display().to_string())?;
+        let names = |m: &Manifest| -> (Vec<String>, Vec<String>) {
+            (
+                m.topics.iter().map(|t| t.name.clone()).collect(),
+                m.exercises.iter().map(|e| e.name.clone()).collect(),
+            )
+        };
+        let ((our_topics, ours), (their_topics, their_exercises)) =
+            (names(&course.manifest), names(&theirs));
+        if our_topics != their_topics || ours != their_exercises {
+            let missing: Vec<&str> = ours
+                .iter()
+                .filter(|n| !their_exercises.contains(n))
+                .map(String::as_str)
+                .collect();
+            bail!(
+                "{} is a learner tree of another course: its {MANIFEST_FILE} lists {} exercises in {} topics, the grading course {} in {}{}; {hint}",
+                learner_root.display(),
+                their_exercises.len(),
+                their_topics.len(),
+                ours.len(),
+                our_topics.len(),
+                if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({} of the grading course's exercises are not in it, e.g. `{}`)",
+                        missing.len(),
+                        missing[0]
+                    )
+                }
+            );
+        }
+    } else if !course
+        .manifest
+        .exercises
+        .iter()
+        .any(|ex| learner_root.join(EXERCISES_DIR).join(&ex.dir).is_dir())
+    {
+        bail!(
+            "{} has none of the grading course's exercise folders (e.g. {EXERCISES_DIR}/{}); {hint}",
+            learner_root.display(),
+            course.manifest.exercises.first().map_or("", |e| e.dir.as_str())
+        );
+    }
+    Ok(())
 }
 
 /// Files outside `src/` that the learner changed, added or removed, relative to the exercise.

@@ -74,3 +74,19 @@ pub fn is_serialization_failure(e: &sqlx::Error) -> bool {
     let _ = e;
     todo!()
 }
+
+/// Withdraws `amount` from wallet `id` provided the owner's wallets *together* still hold at
+/// least `amount` (one wallet may go below zero when another covers it). The rule reads every
+/// wallet of the owner and writes only one, so no single-row conflict protects it: in a
+/// SERIALIZABLE transaction, retried on 40001 like `update_serializable`. Too little money is
+/// `Rejected("not enough")`.
+pub async fn withdraw_serializable(
+    pool: &PgPool,
+    id: i64,
+    amount: i64,
+) -> Result<Updated, UpdateError> {
+    // TODO: the same retry loop around a different attempt (factor the loop out): the owner of
+    // `id`, the sum of the owner's balances, the check, the update of wallet `id`, the commit.
+    let _ = (pool, id, amount);
+    todo!()
+}

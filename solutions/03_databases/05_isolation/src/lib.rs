@@ -58,22 +58,7 @@ pub async fn update_serializable<F>(
 where
     F: Fn(i64) -> Result<i64, String>,
 {
-    for attempt in 1..=MAX_ATTEMPTS {
-        match serializable_attempt(pool, id, &change).await {
-            Err(UpdateError::Database(e)) if is_serialization_failure(&e) => {
-                // A short, growing pause so the retries do not collide again at once.
-                tokio::time::sleep(Duration::from_millis(u64::from(attempt.min(20)))).await;
-            }
-            Ok(balance) => {
-                return Ok(Updated {
-                    balance,
-                    attempts: attempt,
-                });
-            }
-            Err(other) => return Err(other),
-        }
-    }
-    Err(UpdateError::TooManyRetries)
+    retry_serializable(|| serializable_attempt(pool, id, &change)).await
 }
 
 async fn serializable_attempt<F>(pool: &PgPool, id: i64, change: &F) -> Result<i64, UpdateError>
@@ -120,4 +105,69 @@ pub fn is_serialization_failure(e: &sqlx::Error) -> bool {
         e.as_database_error().and_then(|d| d.code()).as_deref(),
         Some("40001" | "40P01")
     )
+}
+
+/// Withdraws `amount` from wallet `id` provided the owner's wallets *together* still hold at
+/// least `amount` (one wallet may go below zero when another covers it). The rule reads every
+/// wallet of the owner and writes only one, so no single-row conflict protects it: in a
+/// SERIALIZABLE transaction, retried on 40001 like `update_serializable`. Too little money is
+/// `Rejected("not enough")`.
+pub async fn withdraw_serializable(
+    pool: &PgPool,
+    id: i64,
+    amount: i64,
+) -> Result<Updated, UpdateError> {
+    retry_serializable(|| async move {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+            .execute(&mut *tx)
+            .await?;
+        let owner: i64 = sqlx::query_scalar("SELECT owner FROM wallets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(UpdateError::NotFound)?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT sum(balance)::BIGINT FROM wallets WHERE owner = $1")
+                .bind(owner)
+                .fetch_one(&mut *tx)
+                .await?;
+        if total < amount {
+            return Err(UpdateError::Rejected("not enough".to_owned()));
+        }
+        let balance: i64 = sqlx::query_scalar(
+            "UPDATE wallets SET balance = balance - $2 WHERE id = $1 RETURNING balance",
+        )
+        .bind(id)
+        .bind(amount)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(balance)
+    })
+    .await
+}
+
+/// Runs `attempt` until it does not fail with a serialization failure, at most MAX_ATTEMPTS
+/// times, with a short growing pause in between.
+async fn retry_serializable<F, Fut>(attempt: F) -> Result<Updated, UpdateError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<i64, UpdateError>>,
+{
+    for n in 1..=MAX_ATTEMPTS {
+        match attempt().await {
+            Err(UpdateError::Database(e)) if is_serialization_failure(&e) => {
+                tokio::time::sleep(Duration::from_millis(u64::from(n.min(20)))).await;
+            }
+            Ok(balance) => {
+                return Ok(Updated {
+                    balance,
+                    attempts: n,
+                });
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Err(UpdateError::TooManyRetries)
 }

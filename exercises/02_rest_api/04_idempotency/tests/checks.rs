@@ -83,9 +83,14 @@ async fn the_key_is_required() {
     assert_eq!(payments(&app).await, 0);
 }
 
-#[tokio::test]
+/// Eight retries with one key queue up on the store's lock (the test holds it), then all go at
+/// once. tokio's Mutex is fair: a handler that releases the lock between its check and its
+/// record lets every queued retry check before anyone records — every time, not by chance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_retries_pay_once() {
-    let app = router(AppState::default());
+    let state = AppState::default();
+    let app = router(state.clone());
+    let held = state.store.lock().await;
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..8 {
         let app = app.clone();
@@ -100,11 +105,14 @@ async fn racing_retries_pay_once() {
                 .clone()
         });
     }
+    // Long enough for every request to reach the lock and wait for it.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    drop(held);
     let ids: Vec<Value> = tasks.join_all().await;
     assert_eq!(
         payments(&app).await,
         1,
-        "eight simultaneous retries with one key must make one payment: check and record atomically"
+        "eight simultaneous retries with one key must make one payment: check and record under one lock"
     );
     assert!(
         ids.iter().all(|id| *id == json!(1)),

@@ -90,3 +90,35 @@ async fn edge_cases() {
         "a limit above the job count is fine"
     );
 }
+
+/// Backpressure, not only a cap on running jobs: a job is *created* (`job(input)` called) only
+/// when a slot is free. Spawning every job at once and acquiring the permit inside the task also
+/// caps how many run, but it makes all of the futures (and tasks) up front — a million inputs,
+/// a million tasks in memory.
+#[tokio::test(start_paused = true)]
+async fn a_job_is_created_only_when_a_slot_is_free() {
+    let created = Arc::new(AtomicUsize::new(0));
+    let finished = Arc::new(AtomicUsize::new(0));
+    let most_pending = Arc::new(AtomicUsize::new(0));
+    let job = {
+        let (created, finished, most_pending) =
+            (created.clone(), finished.clone(), most_pending.clone());
+        move |ms: u64| {
+            let pending = created.fetch_add(1, Ordering::SeqCst) + 1 - finished.load(Ordering::SeqCst);
+            most_pending.fetch_max(pending, Ordering::SeqCst);
+            let finished = finished.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                finished.fetch_add(1, Ordering::SeqCst);
+                ms
+            }
+        }
+    };
+    run_bounded(vec![100; 20], 4, job).await.unwrap();
+    let most = most_pending.load(Ordering::SeqCst);
+    assert!(
+        most <= 4,
+        "{most} jobs existed at once (created, not yet finished) with a limit of 4: acquire the \
+         permit *before* calling `job` and spawning, so the loop waits for a free slot"
+    );
+}

@@ -81,13 +81,25 @@ async fn search_is_case_insensitive_and_ordered() {
     let a = insert_user(&pool, "a@x.io", "Grace Hopper").await.unwrap();
     let b = insert_user(&pool, "b@x.io", "grace kelly").await.unwrap();
     insert_user(&pool, "c@x.io", "Alan Turing").await.unwrap();
+    let c = insert_user(&pool, "d@x.io", "GRACE Murray").await.unwrap();
+    // An UPDATE writes a new version of the row at the end of the table: without an ORDER BY,
+    // Postgres now returns Grace Hopper last. Only the query's ORDER BY makes the order.
+    sqlx::query("UPDATE users SET name = 'Grace B. Hopper' WHERE id = $1")
+        .bind(a)
+        .execute(&pool)
+        .await
+        .unwrap();
     let names: Vec<i64> = search_by_name(&pool, "GRACE")
         .await
         .unwrap()
         .into_iter()
         .map(|u| u.id)
         .collect();
-    assert_eq!(names, [a, b], "both Graces, in id order");
+    assert_eq!(
+        names,
+        [a, b, c],
+        "the three Graces, in id order (the order rows come back in without ORDER BY is not a promise)"
+    );
     assert!(search_by_name(&pool, "nobody").await.unwrap().is_empty());
 }
 
@@ -98,6 +110,8 @@ async fn wildcards_in_the_search_are_literal() {
     insert_user(&pool, "q@x.io", "1000 Rust").await.unwrap();
     insert_user(&pool, "r@x.io", "snake_case").await.unwrap();
     insert_user(&pool, "s@x.io", "snakeXcase").await.unwrap();
+    insert_user(&pool, "t@x.io", "C:\\temp").await.unwrap();
+    insert_user(&pool, "u@x.io", "C:temp").await.unwrap();
     let hits = |v: Vec<User>| v.into_iter().map(|u| u.name).collect::<Vec<_>>();
     assert_eq!(
         hits(search_by_name(&pool, "0%").await.unwrap()),
@@ -108,5 +122,10 @@ async fn wildcards_in_the_search_are_literal() {
         hits(search_by_name(&pool, "e_c").await.unwrap()),
         ["snake_case"],
         "`_` is a literal underscore here"
+    );
+    assert_eq!(
+        hits(search_by_name(&pool, "C:\\t").await.unwrap()),
+        ["C:\\temp"],
+        "a backslash is a literal backslash too (LIKE's escape character is `\\` by default)"
     );
 }

@@ -44,7 +44,12 @@ pub async fn migrate(pool: &PgPool) {
             .join("migrations");
     let migrator = sqlx::migrate::Migrator::new(dir.as_path())
         .await
-        .unwrap_or_else(|e| panic!("[test infrastructure] cannot read the migrations in {}: {e}", dir.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "[test infrastructure] cannot read the migrations in {}: {e}",
+                dir.display()
+            )
+        });
     migrator.run(pool).await.unwrap_or_else(|e| {
         panic!(
             "a migration failed: {e}\n(check the SQL in {})",
@@ -70,7 +75,11 @@ pub async fn isolated_pool() -> PgPool {
         .parse()
         .expect("[test infrastructure] DATABASE_URL is a valid Postgres URL");
     let run_db = base.get_database().unwrap_or("postgres");
-    let suffix = format!("_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+    let suffix = format!(
+        "_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
     // Postgres cuts identifiers at 63 bytes without an error: a long DATABASE_URL name would
     // make every test's database the same one. `exercise` keeps its run names short enough
     // for the whole name to be kept (so it drops them with the run); shorten anyone else's.
@@ -79,14 +88,19 @@ pub async fn isolated_pool() -> PgPool {
         keep -= 1;
     }
     let name = format!("{}{suffix}", &run_db[..keep]);
-    let mut admin = base.connect().await.expect("[test infrastructure] connect to the run's database");
+    let mut admin = base
+        .connect()
+        .await
+        .expect("[test infrastructure] connect to the run's database");
     // Identifiers cannot be bound as parameters; `name` is made of our own digits and the run's name.
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "CREATE DATABASE \"{name}\" TEMPLATE template0"
     )))
     .execute(&mut admin)
     .await
-    .unwrap_or_else(|e| panic!("[test infrastructure] cannot create a database for this test: {e}"));
+    .unwrap_or_else(|e| {
+        panic!("[test infrastructure] cannot create a database for this test: {e}")
+    });
     admin.close().await.ok();
     let pool = test_pool_options()
         .connect_with(base.database(&name))

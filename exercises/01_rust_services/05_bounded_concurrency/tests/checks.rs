@@ -104,7 +104,8 @@ async fn a_job_is_created_only_when_a_slot_is_free() {
         let (created, finished, most_pending) =
             (created.clone(), finished.clone(), most_pending.clone());
         move |ms: u64| {
-            let pending = created.fetch_add(1, Ordering::SeqCst) + 1 - finished.load(Ordering::SeqCst);
+            let pending =
+                created.fetch_add(1, Ordering::SeqCst) + 1 - finished.load(Ordering::SeqCst);
             most_pending.fetch_max(pending, Ordering::SeqCst);
             let finished = finished.clone();
             async move {

@@ -19,6 +19,14 @@ async fn serve() -> String {
     format!("http://{addr}")
 }
 
+/// A client that goes straight to 127.0.0.1, whatever HTTP_PROXY the machine sets.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("a reqwest client")
+}
+
 async fn create(client: &reqwest::Client, base: &str, url: &str, title: &str) -> reqwest::Response {
     client
         .post(format!("{base}/bookmarks"))
@@ -36,7 +44,7 @@ async fn body(res: reqwest::Response) -> Value {
 #[tokio::test]
 async fn create_read_delete_over_http() {
     let base = serve().await;
-    let client = reqwest::Client::new();
+    let client = client();
     let res = create(&client, &base, "https://www.rust-lang.org/", "  Rust  ").await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let location = res
@@ -90,7 +98,7 @@ async fn create_read_delete_over_http() {
 #[tokio::test]
 async fn invalid_bookmarks_are_422_with_every_field_named() {
     let base = serve().await;
-    let client = reqwest::Client::new();
+    let client = client();
     let res = create(&client, &base, "javascript:alert(1)", "   ").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let problem = body(res).await;
@@ -138,7 +146,7 @@ async fn invalid_bookmarks_are_422_with_every_field_named() {
 #[tokio::test]
 async fn the_same_url_twice_is_a_conflict() {
     let base = serve().await;
-    let client = reqwest::Client::new();
+    let client = client();
     let url = "https://docs.rs/axum";
     assert_eq!(
         create(&client, &base, url, "axum").await.status(),
@@ -153,10 +161,91 @@ async fn the_same_url_twice_is_a_conflict() {
     assert_eq!(body(res).await["status"], 409);
 }
 
+/// Ten requests for one URL at once, twenty times. A `SELECT` before the `INSERT` lets several of
+/// them see "no such URL" and insert; only the UNIQUE constraint decides between them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_duplicates_create_one_bookmark() {
+    let base = serve().await;
+    let client = client();
+    for round in 0..20 {
+        let url = format!("https://crates.io/crates/race-{round}");
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(10));
+        let tasks: Vec<_> = (0..10)
+            .map(|_| {
+                let (client, base, url, start) =
+                    (client.clone(), base.clone(), url.clone(), start.clone());
+                tokio::spawn(async move {
+                    start.wait().await;
+                    create(&client, &base, &url, "race").await.status()
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        statuses.sort();
+        let mut expected = vec![StatusCode::CONFLICT; 9];
+        expected.insert(0, StatusCode::CREATED);
+        assert_eq!(
+            statuses, expected,
+            "ten simultaneous POSTs of {url}: one 201 and nine 409s (let the UNIQUE constraint decide, map 23505)"
+        );
+    }
+}
+
+/// Walks the `next` links from `first` and returns every title, and the number of pages.
+async fn walk(client: &reqwest::Client, base: &str, first: &str) -> (Vec<String>, usize) {
+    let mut next = Some(first.to_owned());
+    let mut titles = Vec::new();
+    let mut pages = 0;
+    while let Some(path) = next {
+        pages += 1;
+        assert!(pages <= 10, "the next links never end");
+        let res = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        let page = body(res).await;
+        let items = page["items"].as_array().expect("items is an array");
+        assert!(
+            !items.is_empty(),
+            "GET {path} is an empty page: a `next` link must only be given when more items follow"
+        );
+        titles.extend(
+            items
+                .iter()
+                .map(|b| b["title"].as_str().unwrap().to_owned()),
+        );
+        next = page["next"].as_str().map(str::to_owned);
+    }
+    (titles, pages)
+}
+
+/// 20 bookmarks in pages of 5: the fourth page is full *and* the last, so "a full page means
+/// there is more" is wrong here.
+#[tokio::test]
+async fn an_exact_multiple_of_the_page_size_ends_without_an_empty_page() {
+    let base = serve().await;
+    let client = client();
+    for i in 0..20 {
+        let res = create(
+            &client,
+            &base,
+            &format!("https://example.org/{i}"),
+            &format!("p{i}"),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let (titles, pages) = walk(&client, &base, "/bookmarks?limit=5").await;
+    let expected: Vec<String> = (0..20).rev().map(|i| format!("p{i}")).collect();
+    assert_eq!(titles, expected, "newest first, each bookmark once");
+    assert_eq!(pages, 4, "20 bookmarks in pages of 5 are 4 pages");
+}
+
 #[tokio::test]
 async fn listing_follows_next_links_through_every_bookmark() {
     let base = serve().await;
-    let client = reqwest::Client::new();
+    let client = client();
     for i in 0..23 {
         let res = create(
             &client,

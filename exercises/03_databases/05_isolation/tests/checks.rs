@@ -175,10 +175,11 @@ async fn two_withdrawals_from_two_wallets_cannot_overdraw_their_owner() {
                 Err(e) => panic!("round {round}: a serialization failure must be retried: {e:?}"),
             }
         }
-        let total: i64 = sqlx::query_scalar("SELECT sum(balance)::BIGINT FROM wallets WHERE owner = 7")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let total: i64 =
+            sqlx::query_scalar("SELECT sum(balance)::BIGINT FROM wallets WHERE owner = 7")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
         assert_eq!(
             (granted, total),
             (1, 40),
@@ -190,7 +191,10 @@ async fn two_withdrawals_from_two_wallets_cannot_overdraw_their_owner() {
 }
 
 /// Holds `n` connections of `pool` at once, so the pool has them open.
-async fn hold_connections(pool: &PgPool, n: usize) -> Vec<sqlx::pool::PoolConnection<sqlx::Postgres>> {
+async fn hold_connections(
+    pool: &PgPool,
+    n: usize,
+) -> Vec<sqlx::pool::PoolConnection<sqlx::Postgres>> {
     let mut held = Vec::new();
     for _ in 0..n {
         held.push(pool.acquire().await.unwrap());
@@ -201,11 +205,15 @@ async fn hold_connections(pool: &PgPool, n: usize) -> Vec<sqlx::pool::PoolConnec
 #[tokio::test]
 async fn a_withdrawal_may_take_one_wallet_below_zero_but_never_the_owner() {
     let pool = db::isolated_pool().await;
-    sqlx::query("INSERT INTO wallets (id, owner, balance) VALUES (1, 7, 30), (2, 7, 30), (3, 8, 500)")
-        .execute(&pool)
+    sqlx::query(
+        "INSERT INTO wallets (id, owner, balance) VALUES (1, 7, 30), (2, 7, 30), (3, 8, 500)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let done = withdraw_serializable(&pool, 1, 60)
         .await
-        .unwrap();
-    let done = withdraw_serializable(&pool, 1, 60).await.expect("60 of the owner's 60");
+        .expect("60 of the owner's 60");
     assert_eq!(
         (done.balance, done.attempts),
         (-30, 1),

@@ -110,6 +110,35 @@ pub async fn isolated_pool() -> PgPool {
     pool
 }
 
+/// A fault proxy (see `fault`) in front of the server `pool` connects to.
+pub async fn cut_proxy(pool: &PgPool) -> crate::fault::CutProxy {
+    let options = pool.connect_options();
+    crate::fault::CutProxy::start(&format!("{}:{}", options.get_host(), options.get_port())).await
+}
+
+/// A one-connection pool on `pool`'s database that goes through `proxy`, connected before it
+/// returns (so the connection's start-up is never what the proxy cuts).
+pub async fn pool_via(proxy: &crate::fault::CutProxy, pool: &PgPool) -> PgPool {
+    let addr = proxy.addr();
+    let options = (*pool.connect_options())
+        .clone()
+        .host(&addr.ip().to_string())
+        .port(addr.port());
+    let via = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("[test infrastructure] cannot connect through the fault proxy: {e}")
+        });
+    sqlx::query("SELECT 1")
+        .execute(&via)
+        .await
+        .unwrap_or_else(|e| panic!("[test infrastructure] the fault proxy does not relay: {e}"));
+    via
+}
+
 /// The SQLSTATE of a database error (e.g. `23505` for a unique violation), if it is one.
 pub fn sqlstate(err: &sqlx::Error) -> Option<String> {
     err.as_database_error()

@@ -7,3 +7,6 @@
 
 pub mod db;
 pub mod plan;
+
+/// The fault-injection proxy, for tests that cut a Postgres connection halfway.
+pub use backlings_support::fault;

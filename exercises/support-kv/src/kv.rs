@@ -14,10 +14,24 @@ pub fn redis_url() -> String {
 
 /// A multiplexed connection to the run's Redis database (cheap to clone, safe to share).
 pub async fn connection() -> redis::aio::MultiplexedConnection {
-    let client = redis::Client::open(redis_url())
-        .unwrap_or_else(|e| panic!("[test infrastructure] REDIS_URL is not a valid Redis URL: {e}"));
+    let client = redis::Client::open(redis_url()).unwrap_or_else(|e| {
+        panic!("[test infrastructure] REDIS_URL is not a valid Redis URL: {e}")
+    });
     client
         .get_multiplexed_async_connection()
         .await
         .unwrap_or_else(|e| panic!("[test infrastructure] cannot connect to REDIS_URL: {e}"))
+}
+
+/// A connection to the run's Redis database through `proxy` (see `fault`), to cut it halfway.
+pub async fn connection_via(proxy: &crate::fault::CutProxy) -> redis::aio::MultiplexedConnection {
+    let client = redis::Client::open(proxy.url_for(&redis_url())).unwrap_or_else(|e| {
+        panic!("[test infrastructure] REDIS_URL is not a valid Redis URL: {e}")
+    });
+    client
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("[test infrastructure] cannot connect through the fault proxy: {e}")
+        })
 }

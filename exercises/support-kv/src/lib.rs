@@ -5,3 +5,6 @@
 //! rejected only that way as an error of the run, not as caught by the tests.
 
 pub mod kv;
+
+/// The fault-injection proxy, for tests that cut a Redis connection halfway.
+pub use backlings_support::fault;

@@ -1,10 +1,13 @@
 //! Helpers for the exercises' tests that need nothing but tokio: deadlines that say what hung,
-//! and threads released together. Learners never need to edit this crate.
+//! threads released together, and a proxy that cuts a connection halfway (`fault`). Learners
+//! never need to edit this crate.
 //!
 //! The helpers that need heavier crates live in crates of their own, so that an exercise
 //! builds only what it uses: `backlings-support-http` (axum routers, OpenAPI checks),
 //! `backlings-support-db` (Postgres pools, query plans, statement counts) and
 //! `backlings-support-kv` (Redis).
+
+pub mod fault;
 
 use std::future::Future;
 use std::time::Duration;

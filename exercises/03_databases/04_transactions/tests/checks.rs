@@ -120,3 +120,47 @@ async fn concurrent_transfers_keep_the_total_and_never_deadlock() {
     assert_eq!(total, 15000, "money is neither created nor destroyed");
     assert_eq!(ledger(&pool).await, 120);
 }
+
+/// A transfer is several statements. If the connection dies between two of them (a crash, a
+/// deploy, a network cut), what was already sent must not stay: either all of the transfer
+/// happened or none of it. The test cuts the connection after 0, 1, 2… round trips and checks
+/// the accounts and the ledger after each cut.
+#[tokio::test]
+async fn a_connection_lost_halfway_leaves_no_half_transfer() {
+    let pool = bank().await;
+    let proxy = db::cut_proxy(&pool).await;
+    for cut in 0.. {
+        assert!(
+            cut < 40,
+            "transfer still talks to Postgres after 40 round trips"
+        );
+        let before = (balances(&pool).await, ledger(&pool).await);
+        let via = db::pool_via(&proxy, &pool).await;
+        proxy.cut_after_round_trips(cut);
+        let result = transfer(&via, 1, 2, 100).await;
+        let was_cut = proxy.has_cut();
+        proxy.disarm();
+        // Closed before the next cut is armed, so its goodbye is not counted as a round trip.
+        via.close().await;
+        let after = (balances(&pool).await, ledger(&pool).await);
+        let done = (
+            vec![before.0[0] - 100, before.0[1] + 100, before.0[2]],
+            before.1 + 1,
+        );
+        assert!(
+            after == before || after == done,
+            "the connection was lost after {cut} round trip(s) of the transfer, and the database \
+             kept part of it: balances {:?} → {:?}, ledger {} → {}. Run every statement of the \
+             transfer in one transaction",
+            before.0,
+            after.0,
+            before.1,
+            after.1
+        );
+        if !was_cut {
+            result.expect("the transfer succeeds when nothing is cut");
+            assert_eq!(after, done);
+            return;
+        }
+    }
+}

@@ -1,6 +1,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use backlings_support_kv::fault::CutProxy;
 use backlings_support_kv::kv;
 use redis::AsyncCommands;
 use redis_cache::Cache;
@@ -135,4 +136,33 @@ async fn invalidation_forces_a_reload() {
             .unwrap(),
         "v2"
     );
+}
+
+/// `SET` then `EXPIRE` is two round trips: a connection lost between them (a deploy, a network
+/// blip) leaves a value that never expires — a stale cache entry forever. `SET … EX` is one
+/// command: at any cut the value is stored with its expiry or not at all. The test cuts the
+/// connection after 0, 1, 2… round trips and looks at what Redis holds each time.
+#[tokio::test]
+async fn a_connection_lost_halfway_never_leaves_a_value_without_expiry() {
+    let proxy = CutProxy::in_front_of(&kv::redis_url()).await;
+    let mut raw = kv::connection().await;
+    for cut in 0.. {
+        assert!(cut < 10, "put still talks to Redis after 10 round trips");
+        let mut c = Cache::new(kv::connection_via(&proxy).await, "t9:");
+        proxy.cut_after_round_trips(cut);
+        let result = c.put("k", "v", Duration::from_secs(60)).await;
+        let was_cut = proxy.has_cut();
+        proxy.disarm();
+        let ttl: i64 = raw.ttl("t9:k").await.unwrap();
+        assert_ne!(
+            ttl, -1,
+            "the connection was lost after {cut} round trip(s) of put, and Redis now holds t9:k \
+             without an expiry: store the value and its TTL in one command"
+        );
+        let _: () = raw.del("t9:k").await.unwrap();
+        if !was_cut {
+            result.expect("put succeeds when nothing is cut");
+            break;
+        }
+    }
 }

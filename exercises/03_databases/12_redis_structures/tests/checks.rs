@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use backlings_support_kv::fault::CutProxy;
 use backlings_support_kv::kv;
 use redis::AsyncCommands;
 use redis_structures::{Leaderboard, Sessions, hit};
@@ -167,4 +168,68 @@ async fn later_hits_do_not_extend_the_window() {
         ttl <= 3,
         "a hit inside a window must not restart it (TTL is {ttl}): a steady client would never be reset"
     );
+}
+
+/// Cuts the connection that `write` gets after 0, 1, 2… round trips and calls `check` on what
+/// Redis holds after each cut; ends when `write` runs to completion uncut.
+async fn at_every_cut(
+    key: &str,
+    mut write: impl AsyncFnMut(redis::aio::MultiplexedConnection) -> redis::RedisResult<()>,
+    check: impl Fn(usize, i64),
+) {
+    let proxy = CutProxy::in_front_of(&kv::redis_url()).await;
+    let mut raw = kv::connection().await;
+    for cut in 0.. {
+        assert!(cut < 10, "still talking to Redis after 10 round trips");
+        let conn = kv::connection_via(&proxy).await;
+        proxy.cut_after_round_trips(cut);
+        let result = write(conn).await;
+        let was_cut = proxy.has_cut();
+        proxy.disarm();
+        check(cut, raw.ttl(key).await.unwrap());
+        let _: () = raw.del(key).await.unwrap();
+        if !was_cut {
+            result.expect("the write succeeds when nothing is cut");
+            return;
+        }
+    }
+}
+
+/// A session written with HSET and then EXPIRE as two commands lives forever if the connection
+/// drops in between (a login that never logs out). MULTI/EXEC applies all of it or nothing.
+#[tokio::test]
+async fn a_connection_lost_halfway_never_leaves_a_session_without_expiry() {
+    at_every_cut(
+        "session:cut",
+        async |conn| {
+            let mut sessions = Sessions::new(conn, Duration::from_secs(600));
+            sessions.create("cut", &[("user", "ada")]).await
+        },
+        |cut, ttl| {
+            assert_ne!(
+                ttl, -1,
+                "the connection was lost after {cut} round trip(s) of create, and Redis holds the \
+                 session without an expiry: send its fields and its EXPIRE as one transaction"
+            )
+        },
+    )
+    .await;
+}
+
+/// The first hit of a window: INCR and EXPIRE as two commands, cut in between, make a counter
+/// that never resets — that client is limited forever.
+#[tokio::test]
+async fn a_connection_lost_halfway_never_leaves_a_counter_without_expiry() {
+    at_every_cut(
+        "hits:cut",
+        async |mut conn| hit(&mut conn, "hits:cut", Duration::from_secs(60)).await.map(drop),
+        |cut, ttl| {
+            assert_ne!(
+                ttl, -1,
+                "the connection was lost after {cut} round trip(s) of the first hit, and the \
+                 counter has no expiry: its window never ends. INCR and EXPIRE belong in one transaction"
+            )
+        },
+    )
+    .await;
 }

@@ -38,9 +38,9 @@ pub fn wait_for_redis(url: &str, timeout: Duration) -> Result<(), ServicesError>
     let deadline = Instant::now() + timeout;
     loop {
         let attempt = resp::Connection::open(url, Duration::from_secs(2))
-            .and_then(|mut c| c.command(&["PING"]).map(|_| ()));
+            .and_then(|mut c| c.command(&["PING"]).and_then(|_| c.command(&["INFO", "server"])));
         match attempt {
-            Ok(()) => return Ok(()),
+            Ok(info) => return check_redis_version(url, &info),
             Err(e) if Instant::now() >= deadline => {
                 return Err(ServicesError::Unreachable(format!(
                     "Redis at {} did not answer within {timeout:?}: {e}",
@@ -50,6 +50,32 @@ pub fn wait_for_redis(url: &str, timeout: Duration) -> Result<(), ServicesError>
             Err(_) => std::thread::sleep(Duration::from_millis(50)),
         }
     }
+}
+
+/// The oldest Redis the course runs on: its exercises use `EXPIRE … NX` (Redis 7.0).
+pub const MIN_REDIS: (u32, u32) = (7, 0);
+
+/// Refuses a server older than MIN_REDIS, from its `INFO server` text, with what is needed.
+fn check_redis_version(url: &str, info: &str) -> Result<(), ServicesError> {
+    let Some(version) = info
+        .lines()
+        .find_map(|l| l.strip_prefix("redis_version:"))
+        .map(str::trim)
+    else {
+        // Not Redis itself (a compatible server that does not say): let the tests decide.
+        return Ok(());
+    };
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let found = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if found >= MIN_REDIS {
+        return Ok(());
+    }
+    Err(ServicesError::Unavailable(format!(
+        "Redis at {} is version {version}; the course needs Redis {}.{} or newer (its exercises use EXPIRE … NX). Install a newer redis-server, or use the container provider (`--services container`)",
+        redact(url),
+        MIN_REDIS.0,
+        MIN_REDIS.1
+    )))
 }
 
 /// Replaces the database name of a Postgres URL (`…/postgres?x=y` → `…/<db>?x=y`).
@@ -199,6 +225,16 @@ mod tests {
         assert_eq!(with_redis_db("redis://h:6379/0", 3), "redis://h:6379/3");
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("redis://h:6379"), "redis://h:6379");
+    }
+
+    #[test]
+    fn redis_older_than_7_is_refused_with_what_is_needed() {
+        let info = |v: &str| format!("# Server\r\nredis_version:{v}\r\nredis_mode:standalone\r\n");
+        assert!(check_redis_version("redis://h:1", &info("7.0.15")).is_ok());
+        assert!(check_redis_version("redis://h:1", &info("7.2.4")).is_ok());
+        let err = check_redis_version("redis://h:1", &info("6.2.14")).unwrap_err().to_string();
+        assert!(err.contains("6.2.14") && err.contains("7.0 or newer"), "{err}");
+        assert!(check_redis_version("redis://h:1", "# Server\r\n").is_ok());
     }
 
     #[test]

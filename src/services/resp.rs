@@ -3,7 +3,7 @@
 //! the runner needs no client library for two fixed commands, and not building one takes about
 //! ten seconds off its first build.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
@@ -96,8 +96,8 @@ impl Connection {
         Ok(conn)
     }
 
-    /// Sends a command and returns its simple-string reply (`PONG`, `OK`); an error reply is
-    /// an error.
+    /// Sends a command and returns its simple-string reply (`PONG`, `OK`) or bulk-string reply
+    /// (`INFO`); an error reply is an error.
     pub fn command(&mut self, args: &[&str]) -> Result<String, String> {
         let mut request = format!("*{}\r\n", args.len());
         for arg in args {
@@ -115,6 +115,17 @@ impl Connection {
         match line.split_at_checked(1) {
             Some(("+", reply)) => Ok(reply.to_owned()),
             Some(("-", error)) => Err(error.to_owned()),
+            Some(("$", len)) => {
+                let len: usize = len
+                    .parse()
+                    .map_err(|_| format!("unexpected reply `{line}`"))?;
+                let mut body = vec![0u8; len + 2];
+                self.reader
+                    .read_exact(&mut body)
+                    .map_err(|e| e.to_string())?;
+                body.truncate(len);
+                String::from_utf8(body).map_err(|_| "a reply that is not UTF-8".to_owned())
+            }
             _ if line.is_empty() => Err("the server closed the connection".to_owned()),
             _ => Err(format!("unexpected reply `{line}`")),
         }

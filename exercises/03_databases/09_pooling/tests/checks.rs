@@ -11,9 +11,13 @@ use sqlx::postgres::PgConnectOptions;
 /// Your pool, on the run's database, with a name that lets a test find its connections in
 /// pg_stat_activity (one name per test: the tests run at the same time).
 async fn app_pool(app: &str) -> PgPool {
-    let options: PgConnectOptions = db::database_url().parse().expect("DATABASE_URL");
-    pool_options()
-        .connect_with(options.application_name(app))
+    connect(pool_options(), app).await
+}
+
+async fn connect(options: sqlx::postgres::PgPoolOptions, app: &str) -> PgPool {
+    let connect: PgConnectOptions = db::database_url().parse().expect("DATABASE_URL");
+    options
+        .connect_with(connect.application_name(app))
         .await
         .expect("connect with pool_options()")
 }
@@ -33,7 +37,10 @@ async fn the_pool_is_sized_and_bounded_in_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_requests_share_five_connections() {
     const APP: &str = "pooling-fifty";
-    let pool = app_pool(APP).await;
+    // Your pool with a generous acquire timeout: this test is about sharing five connections,
+    // and the queue (50 × 50 ms through 5 ≈ 500 ms, longer on a busy machine) must not make it
+    // depend on the timeout you chose, which the other tests check.
+    let pool = connect(pool_options().acquire_timeout(Duration::from_secs(15)), APP).await;
     let watcher = db::pool().await;
     let done = Arc::new(AtomicBool::new(false));
     let most = Arc::new(AtomicI64::new(0));
@@ -66,8 +73,7 @@ async fn fifty_concurrent_requests_share_five_connections() {
             .unwrap();
         assert!(
             matches!(res, Ok(1)),
-            "50 requests of 50 ms through 5 connections: they queue for a few hundred ms, and all \
-             succeed ({res:?})"
+            "50 requests of 50 ms through 5 connections: they queue, and all succeed ({res:?})"
         );
     }
     done.store(true, Ordering::SeqCst);

@@ -35,3 +35,15 @@ pub async fn connection_via(proxy: &crate::fault::CutProxy) -> redis::aio::Multi
             panic!("[test infrastructure] cannot connect through the fault proxy: {e}")
         })
 }
+
+/// Deletes `keys` from the run's database. `exercise` flushes it before every run, but someone
+/// may run the tests again with `cargo test` against a REDIS_URL of their own: a test that
+/// accumulates (a counter, a leaderboard) deletes its keys first so it starts from nothing.
+pub async fn forget(keys: &[&str]) {
+    let mut conn = connection().await;
+    let _: () = redis::cmd("DEL")
+        .arg(keys)
+        .query_async(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("[test infrastructure] cannot DEL {keys:?}: {e}"));
+}

@@ -1,9 +1,22 @@
 use backlings_support_db::db;
 use pg_queries::*;
 
-/// Emails unique to one test, so tests can share the run's database.
+/// Emails unique to one test and one run of the tests, so tests can share the run's database,
+/// and running them again on the same database (`cargo test` with your own DATABASE_URL)
+/// does not collide with the rows of the last run.
 fn email(test: &str, n: u32) -> String {
-    format!("{test}.{n}@example.com")
+    format!("{test}.{n}.{}@example.com", run())
+}
+
+/// This run of the test binary: its process id and start time.
+fn run() -> &'static str {
+    static RUN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        format!("{}-{nanos}", std::process::id())
+    })
 }
 
 #[tokio::test]
@@ -42,7 +55,7 @@ async fn quotes_are_data_not_sql() {
     .iter()
     .enumerate()
     {
-        let mail = format!("it's.{n}@example.com");
+        let mail = format!("it's.{n}.{}@example.com", run());
         insert_user(&pool, &mail, name).await.unwrap_or_else(|e| {
             panic!("inserting the name {name:?} failed: {e} — are you building SQL with format!?")
         });

@@ -80,6 +80,7 @@ async fn values_expire() {
 
 #[tokio::test]
 async fn get_or_load_loads_once() {
+    kv::forget(&["t5:p"]).await;
     let mut c = cache("t5:").await;
     let loads = AtomicUsize::new(0);
     let load = || async {
@@ -111,6 +112,7 @@ async fn get_or_load_loads_once() {
 
 #[tokio::test]
 async fn invalidation_forces_a_reload() {
+    kv::forget(&["t6:doc"]).await;
     let mut c = cache("t6:").await;
     let version = AtomicUsize::new(1);
     let load = || async { format!("v{}", version.load(Ordering::SeqCst)) };
@@ -144,6 +146,7 @@ async fn invalidation_forces_a_reload() {
 /// connection after 0, 1, 2… round trips and looks at what Redis holds each time.
 #[tokio::test]
 async fn a_connection_lost_halfway_never_leaves_a_value_without_expiry() {
+    kv::forget(&["t9:k"]).await;
     let proxy = CutProxy::in_front_of(&kv::redis_url()).await;
     let mut raw = kv::connection().await;
     for cut in 0.. {

@@ -7,6 +7,7 @@ use redis_structures::{Leaderboard, Sessions, hit};
 
 #[tokio::test]
 async fn a_leaderboard_accumulates_points_and_ranks_players() {
+    kv::forget(&["leaderboard:spring"]).await;
     let mut board = Leaderboard::new(kv::connection().await, "spring");
     assert_eq!(board.add_points("ada", 30).await.unwrap(), 30);
     board.add_points("grace", 50).await.unwrap();
@@ -44,6 +45,7 @@ async fn a_leaderboard_accumulates_points_and_ranks_players() {
 
 #[tokio::test]
 async fn concurrent_points_all_count() {
+    kv::forget(&["leaderboard:race"]).await;
     let tasks: Vec<_> = (0..40)
         .map(|_| {
             tokio::spawn(async {
@@ -122,6 +124,7 @@ async fn reading_a_session_extends_it_and_create_replaces_it() {
 
 #[tokio::test]
 async fn counters_are_atomic_and_windows_end() {
+    kv::forget(&["hits:home"]).await;
     let tasks: Vec<_> = (0..50)
         .map(|_| {
             tokio::spawn(async {
@@ -149,6 +152,7 @@ async fn counters_are_atomic_and_windows_end() {
 
 #[tokio::test]
 async fn later_hits_do_not_extend_the_window() {
+    kv::forget(&["hits:api"]).await;
     let mut conn = kv::connection().await;
     assert_eq!(
         hit(&mut conn, "hits:api", Duration::from_secs(60))
@@ -177,6 +181,7 @@ async fn at_every_cut(
     mut write: impl AsyncFnMut(redis::aio::MultiplexedConnection) -> redis::RedisResult<()>,
     check: impl Fn(usize, i64),
 ) {
+    kv::forget(&[key]).await;
     let proxy = CutProxy::in_front_of(&kv::redis_url()).await;
     let mut raw = kv::connection().await;
     for cut in 0.. {

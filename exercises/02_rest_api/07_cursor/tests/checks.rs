@@ -99,6 +99,30 @@ fn a_page_continues_strictly_after_its_cursor_with_ties_broken_by_id() {
     assert_eq!(next, None, "nothing follows the last page");
 }
 
+/// Ids need not follow time: an event imported late with its original timestamp has a large
+/// id and an old `created_at`. A cursor that compares only ids (or only times) skips or repeats.
+#[test]
+fn the_cursor_follows_the_sort_key_even_when_ids_disagree_with_time() {
+    let mut feed = events(&[(300, 2), (200, 9), (100, 8), (100, 3), (50, 5), (40, 11)]);
+    feed.sort_by_key(|e| std::cmp::Reverse((e.created_at, e.id)));
+    let mut seen = Vec::new();
+    let mut next = None;
+    for _ in 0..4 {
+        let (items, n) = page(&feed, next, 2);
+        seen.extend(items.iter().map(|e| e.id));
+        next = n;
+        if next.is_none() {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        [2, 9, 8, 3, 5, 11],
+        "pages of 2 through a feed whose ids do not grow with time: the cursor is (created_at, id), \
+         and \"after\" compares both"
+    );
+}
+
 #[test]
 fn an_exactly_full_last_page_has_no_next_cursor() {
     let feed = events(&[(3, 3), (2, 2), (1, 1)]);

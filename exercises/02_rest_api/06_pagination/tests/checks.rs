@@ -115,6 +115,12 @@ fn link_header_at_the_edges() {
         ),
         (1, 0, &["first", "last"][..], "an empty collection"),
         (
+            5,
+            50,
+            &["first", "prev", "last"][..],
+            "page 5 of an exact multiple (50 of 10) is the last: no next to an empty page",
+        ),
+        (
             9,
             53,
             &["first", "last"][..],
@@ -163,13 +169,25 @@ async fn the_last_page_is_short_and_past_it_is_empty() {
         "past the end is an empty page, not an error"
     );
     assert_eq!(past.json()["items"], serde_json::json!([]));
-    let huge = get(&app, "/articles?page=18446744073709551615&per_page=100").await;
-    assert_eq!(
-        huge.status,
-        StatusCode::OK,
-        "a huge page number must not overflow: {}",
-        huge.text()
-    );
+    for (page, per_page) in [
+        ("18446744073709551615", "100"),
+        // (page - 1) × 64 is exactly 2^64: an offset that wraps around lands on 0, page 1.
+        ("288230376151711745", "64"),
+    ] {
+        let uri = format!("/articles?page={page}&per_page={per_page}");
+        let huge = get(&app, &uri).await;
+        assert_eq!(
+            huge.status,
+            StatusCode::OK,
+            "GET {uri}: a huge page number must not overflow: {}",
+            huge.text()
+        );
+        assert_eq!(
+            huge.json()["items"],
+            serde_json::json!([]),
+            "GET {uri} is far past the end: no items (an offset that overflowed or wrapped shows real ones)"
+        );
+    }
 }
 
 #[tokio::test]
@@ -196,6 +214,24 @@ async fn walking_next_links_visits_every_item_once() {
         }
     }
     assert_eq!(seen, (1..=45).collect::<Vec<_>>());
+}
+
+/// 42 items of 7: the sixth page is full and the last; a `next` link from it leads nowhere.
+#[tokio::test]
+async fn an_exact_multiple_ends_on_a_full_page() {
+    let app = router(seeded(42));
+    let res = get(&app, "/articles?page=6&per_page=7").await;
+    assert_eq!(res.json()["items"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        rels(res.header("link").expect("a Link header")),
+        ["first", "prev", "last"],
+        "the last page of 42 items in pages of 7 is page 6"
+    );
+    let link = res.header("link").unwrap().to_owned();
+    assert!(
+        links(&link).contains(&("last".to_owned(), "/articles?page=6&per_page=7".to_owned())),
+        "{link}"
+    );
 }
 
 #[tokio::test]

@@ -42,6 +42,13 @@ pub fn describe(plan: &Value) -> String {
             let mut s = n["Node Type"].as_str().unwrap_or("?").to_owned();
             if let Some(index) = n["Index Name"].as_str() {
                 s.push_str(&format!(" using {index}"));
+            } else if let Some(table) = n["Relation Name"].as_str() {
+                s.push_str(&format!(" on {table}"));
+            }
+            if n["Actual Loops"].as_f64().is_some_and(|l| l > 1.0)
+                && n["Parent Relationship"] != "SubPlan"
+            {
+                s.push_str(&format!(" ({} loops)", n["Actual Loops"]));
             }
             if n["Parent Relationship"] == "SubPlan" {
                 s.push_str(&format!(" (SubPlan, {} loops)", n["Actual Loops"]));

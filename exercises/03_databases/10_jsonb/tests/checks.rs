@@ -135,6 +135,41 @@ async fn counts_group_by_an_attribute_value() {
     );
 }
 
+/// Many values, most of them tied at one product each, inserted out of order: ties must come
+/// out in value order because the query says so, not because the grouping happened to sort.
+#[tokio::test]
+async fn tied_counts_are_ordered_by_value() {
+    let pool = db::isolated_pool().await;
+    sqlx::query(
+        "INSERT INTO products (name, attrs)
+         SELECT 'p' || i, jsonb_build_object('batch', 'b' || lpad(((i * 37) % 120)::TEXT, 3, '0'))
+         FROM generate_series(1, 120) AS i
+         UNION ALL
+         SELECT 'extra' || i, jsonb_build_object('batch', 'b' || lpad((i * 11)::TEXT, 3, '0'))
+         FROM generate_series(1, 5) AS i",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE products")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let got = count_by(&pool, "batch").await.unwrap();
+    let mut want: Vec<(Value, i64)> = (0..120)
+        .map(|k| {
+            let twice = (1..=5).any(|i| i * 11 == k);
+            (json!(format!("b{k:03}")), if twice { 2 } else { 1 })
+        })
+        .collect();
+    want.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.as_str().cmp(&b.0.as_str())));
+    assert_eq!(got.len(), 120);
+    assert_eq!(
+        got, want,
+        "the most common first; equal counts by value (a second sort key: ORDER BY count DESC, value)"
+    );
+}
+
 #[tokio::test]
 async fn containment_queries_use_a_gin_index() {
     let pool = db::isolated_pool().await;

@@ -1,6 +1,6 @@
 //! Helpers for the exercises' tests that need nothing but tokio: deadlines that say what hung,
-//! threads released together, and a proxy that cuts a connection halfway (`fault`). Learners
-//! never need to edit this crate.
+//! threads released together, tasks queued on a lock (`queued_behind`), and a proxy that cuts
+//! a connection halfway (`fault`). Learners never need to edit this crate.
 //!
 //! The helpers that need heavier crates live in crates of their own, so that an exercise
 //! builds only what it uses: `backlings-support-http` (axum routers, OpenAPI checks),
@@ -41,6 +41,27 @@ where
             });
         }
     });
+}
+
+/// Makes `tasks` queue up on a lock, then lets them all go. `guard` is the code under test's
+/// own lock (a `tokio::sync::Mutex` or `RwLock` guard the test took); the tasks, already
+/// spawned, run until they wait for it. Then it is released and their results are collected.
+/// tokio's locks are fair (first come, first served), so code that releases the lock between a
+/// check and the write it decides on lets every queued task check before any writes: a split
+/// critical section fails every time, not by chance.
+pub async fn queued_behind<G, T>(
+    guard: G,
+    tasks: impl IntoIterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<T> {
+    let tasks: Vec<_> = tasks.into_iter().collect();
+    // Long enough for every task to reach the lock, on a loaded machine too.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(guard);
+    let mut out = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        out.push(task.await.expect("a task of the test panicked"));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 use axum::http::{Method, StatusCode};
+use backlings_support::queued_behind;
 use backlings_support_http::http::{delete, get, patch_json, post_json, put_json, send};
 use rest_resources::{AppState, router};
 use serde_json::json;
@@ -146,4 +147,37 @@ async fn unsupported_methods_are_405_with_allow() {
     for m in ["GET", "PUT", "PATCH", "DELETE"] {
         assert!(allow.contains(m), "Allow should list {m}: {allow:?}");
     }
+}
+
+/// Ten creates at once: they queue on the store's lock (the test holds it) and go together. An
+/// id read under one lock and the item written under another gives several of them the same id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_get_distinct_ids() {
+    let state = AppState::default();
+    let app = router(state.clone());
+    let held = state.store.write().await;
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                post_json(&app, "/items", json!({"name": format!("item {i}")}))
+                    .await
+                    .json()["id"]
+                    .as_u64()
+            })
+        })
+        .collect();
+    let mut ids = queued_behind(held, tasks).await;
+    ids.sort();
+    assert_eq!(
+        ids,
+        (1..=10).map(Some).collect::<Vec<_>>(),
+        "ten simultaneous POSTs get ten different ids: take the next id and insert under one write lock"
+    );
+    let listed = get(&app, "/items").await.json();
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(10),
+        "and all ten are stored"
+    );
 }

@@ -1,4 +1,5 @@
 use axum::http::{Method, StatusCode};
+use backlings_support::queued_behind;
 use backlings_support_http::http::{get, put_json, send};
 use rest_idempotency::{AppState, router};
 use serde_json::{Value, json};
@@ -84,17 +85,16 @@ async fn the_key_is_required() {
 }
 
 /// Eight retries with one key queue up on the store's lock (the test holds it), then all go at
-/// once. tokio's Mutex is fair: a handler that releases the lock between its check and its
-/// record lets every queued retry check before anyone records — every time, not by chance.
+/// once: a handler that releases the lock between its check and its record lets every one of
+/// them check before anyone records — every time, not by chance.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_retries_pay_once() {
     let state = AppState::default();
     let app = router(state.clone());
     let held = state.store.lock().await;
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..8 {
+    let tasks = (0..8).map(|_| {
         let app = app.clone();
-        tasks.spawn(async move {
+        tokio::spawn(async move {
             pay(
                 &app,
                 Some("race"),
@@ -103,12 +103,9 @@ async fn racing_retries_pay_once() {
             .await
             .json()["id"]
                 .clone()
-        });
-    }
-    // Long enough for every request to reach the lock and wait for it.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    drop(held);
-    let ids: Vec<Value> = tasks.join_all().await;
+        })
+    });
+    let ids = queued_behind(held, tasks.collect::<Vec<_>>()).await;
     assert_eq!(
         payments(&app).await,
         1,

@@ -1,4 +1,5 @@
 use axum::http::{Method, StatusCode};
+use backlings_support::queued_behind;
 use backlings_support_http::http::{TestResponse, send};
 use rest_conditional::{etag, if_match_matches, if_none_match_matches, router, seeded};
 use serde_json::json;
@@ -139,5 +140,45 @@ async fn the_lost_update_is_prevented() {
         weak.status,
         StatusCode::PRECONDITION_FAILED,
         "weak ETags never satisfy If-Match"
+    );
+}
+
+/// Five clients edit version 1 at once, each with `If-Match: "1"`: they queue on the store's lock
+/// (the test holds it) and go together. Exactly one may win; the others must get 412. A version
+/// checked under a read lock and written under a write lock lets all five "win", each
+/// overwriting the last: the lost update conditional requests exist to prevent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_updates_of_one_version_let_exactly_one_win() {
+    let state = seeded();
+    let app = router(state.clone());
+    let held = state.docs.write().await;
+    let tasks: Vec<_> = (0..5)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                put_with(&app, &[("If-Match", "\"1\"")], &format!("edit {i}"))
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    let mut statuses = queued_behind(held, tasks).await;
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::PRECONDITION_FAILED,
+            StatusCode::PRECONDITION_FAILED,
+            StatusCode::PRECONDITION_FAILED,
+            StatusCode::PRECONDITION_FAILED
+        ],
+        "five updates of version 1 at once: one 200, four 412 (check and write under one lock)"
+    );
+    let after = get_with(&app, &[]).await;
+    assert_eq!(
+        after.header("etag"),
+        Some("\"2\""),
+        "one update, one new version"
     );
 }

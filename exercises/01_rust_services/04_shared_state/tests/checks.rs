@@ -57,6 +57,21 @@ fn top_orders_by_count_then_name() {
         4,
         "asking for more than there are returns them all"
     );
+    assert!(c.top(0).is_empty(), "the top 0 is nothing");
+}
+
+/// Twenty paths with the same count, recorded in reverse: a `HashMap` iterates them in an order
+/// of its own, so only a tie-breaker in the sort puts them by name — every time.
+#[test]
+fn many_ties_are_ordered_by_name() {
+    let c = HitCounter::new();
+    let paths: Vec<String> = (0..20).rev().map(|i| format!("/p{i:02}")).collect();
+    for p in &paths {
+        c.record(p);
+    }
+    let mut expected: Vec<(String, u64)> = paths.iter().map(|p| (p.clone(), 1)).collect();
+    expected.sort();
+    assert_eq!(c.top(20), expected, "equal counts, ordered by path name");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -194,6 +194,15 @@ async fn racing_duplicates_create_one_bookmark() {
     }
 }
 
+/// Creates `n` bookmarks titled `{title} 0`, `{title} 1`…, oldest first.
+async fn create_many(client: &reqwest::Client, base: &str, n: usize, title: &str) {
+    for i in 0..n {
+        let url = format!("https://example.com/{title}/{i}");
+        let res = create(client, base, &url, &format!("{title} {i}")).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "POST {url}");
+    }
+}
+
 /// Walks the `next` links from `first` and returns every title, and the number of pages.
 async fn walk(client: &reqwest::Client, base: &str, first: &str) -> (Vec<String>, usize) {
     let mut next = Some(first.to_owned());
@@ -226,18 +235,9 @@ async fn walk(client: &reqwest::Client, base: &str, first: &str) -> (Vec<String>
 async fn an_exact_multiple_of_the_page_size_ends_without_an_empty_page() {
     let base = serve().await;
     let client = client();
-    for i in 0..20 {
-        let res = create(
-            &client,
-            &base,
-            &format!("https://example.org/{i}"),
-            &format!("p{i}"),
-        )
-        .await;
-        assert_eq!(res.status(), StatusCode::CREATED);
-    }
+    create_many(&client, &base, 20, "p").await;
     let (titles, pages) = walk(&client, &base, "/bookmarks?limit=5").await;
-    let expected: Vec<String> = (0..20).rev().map(|i| format!("p{i}")).collect();
+    let expected: Vec<String> = (0..20).rev().map(|i| format!("p {i}")).collect();
     assert_eq!(titles, expected, "newest first, each bookmark once");
     assert_eq!(pages, 4, "20 bookmarks in pages of 5 are 4 pages");
 }
@@ -246,34 +246,8 @@ async fn an_exact_multiple_of_the_page_size_ends_without_an_empty_page() {
 async fn listing_follows_next_links_through_every_bookmark() {
     let base = serve().await;
     let client = client();
-    for i in 0..23 {
-        let res = create(
-            &client,
-            &base,
-            &format!("https://example.com/{i}"),
-            &format!("page {i}"),
-        )
-        .await;
-        assert_eq!(res.status(), StatusCode::CREATED);
-    }
-    let mut next = Some("/bookmarks?limit=5".to_owned());
-    let mut titles = Vec::new();
-    let mut pages = 0;
-    while let Some(path) = next {
-        pages += 1;
-        assert!(pages <= 6, "23 bookmarks in pages of 5 is 5 pages");
-        let res = client.get(format!("{base}{path}")).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
-        let page = body(res).await;
-        titles.extend(
-            page["items"]
-                .as_array()
-                .expect("items is an array")
-                .iter()
-                .map(|b| b["title"].as_str().unwrap().to_owned()),
-        );
-        next = page["next"].as_str().map(str::to_owned);
-    }
+    create_many(&client, &base, 23, "page").await;
+    let (titles, pages) = walk(&client, &base, "/bookmarks?limit=5").await;
     let expected: Vec<String> = (0..23).rev().map(|i| format!("page {i}")).collect();
     assert_eq!(titles, expected, "newest first, each bookmark once");
     assert_eq!(pages, 5);

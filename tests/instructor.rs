@@ -382,7 +382,12 @@ fn grade_scores_pristine_zero_and_solutions_full() {
 fn grade_refuses_a_learner_tree_of_another_course() {
     let course = Course::fixture("mini");
     let other = Course::fixture("svc");
-    let out = course.cmd().arg("grade").arg(other.path()).output().unwrap();
+    let out = course
+        .cmd()
+        .arg("grade")
+        .arg(other.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
     let err = common::stderr(&out);
     let first = err.lines().next().unwrap_or_default();
@@ -391,7 +396,12 @@ fn grade_refuses_a_learner_tree_of_another_course() {
 
     // No manifest and none of the course's exercise folders: refused as well.
     std::fs::remove_file(other.path().join("info.toml")).unwrap();
-    let out = course.cmd().arg("grade").arg(other.path()).output().unwrap();
+    let out = course
+        .cmd()
+        .arg("grade")
+        .arg(other.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
     assert!(common::stderr(&out).contains("none of the grading course's exercise folders"));
 }

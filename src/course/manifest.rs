@@ -216,7 +216,11 @@ impl Manifest {
             .map(|k| (start + k) % n)
             .map(|i| {
                 let topic = &self.topics[i];
-                let exercises = self.exercises.iter().filter(|e| e.topic == topic.name).collect();
+                let exercises = self
+                    .exercises
+                    .iter()
+                    .filter(|e| e.topic == topic.name)
+                    .collect();
                 (i + 1, topic, exercises)
             })
             .collect()
@@ -332,11 +336,21 @@ hint = "h"
         let order: Vec<(usize, &str, Vec<&str>)> = m
             .topics_from("b2")
             .into_iter()
-            .map(|(n, t, ex)| (n, t.name.as_str(), ex.iter().map(|e| e.name.as_str()).collect()))
+            .map(|(n, t, ex)| {
+                (
+                    n,
+                    t.name.as_str(),
+                    ex.iter().map(|e| e.name.as_str()).collect(),
+                )
+            })
             .collect();
         assert_eq!(
             order,
-            vec![(2, "b", vec!["b1", "b2"]), (3, "c", vec![]), (1, "a", vec!["a1"])]
+            vec![
+                (2, "b", vec!["b1", "b2"]),
+                (3, "c", vec![]),
+                (1, "a", vec!["a1"])
+            ]
         );
     }
 

@@ -158,7 +158,11 @@ fn check_same_course(course: &Course, learner_root: &Path) -> Result<()> {
         bail!(
             "{} has none of the grading course's exercise folders (e.g. {EXERCISES_DIR}/{}); {hint}",
             learner_root.display(),
-            course.manifest.exercises.first().map_or("", |e| e.dir.as_str())
+            course
+                .manifest
+                .exercises
+                .first()
+                .map_or("", |e| e.dir.as_str())
         );
     }
     Ok(())

@@ -37,8 +37,10 @@ pub fn wait_for_postgres(url: &str, timeout: Duration) -> Result<(), ServicesErr
 pub fn wait_for_redis(url: &str, timeout: Duration) -> Result<(), ServicesError> {
     let deadline = Instant::now() + timeout;
     loop {
-        let attempt = resp::Connection::open(url, Duration::from_secs(2))
-            .and_then(|mut c| c.command(&["PING"]).and_then(|_| c.command(&["INFO", "server"])));
+        let attempt = resp::Connection::open(url, Duration::from_secs(2)).and_then(|mut c| {
+            c.command(&["PING"])
+                .and_then(|_| c.command(&["INFO", "server"]))
+        });
         match attempt {
             Ok(info) => return check_redis_version(url, &info),
             Err(e) if Instant::now() >= deadline => {
@@ -232,8 +234,13 @@ mod tests {
         let info = |v: &str| format!("# Server\r\nredis_version:{v}\r\nredis_mode:standalone\r\n");
         assert!(check_redis_version("redis://h:1", &info("7.0.15")).is_ok());
         assert!(check_redis_version("redis://h:1", &info("7.2.4")).is_ok());
-        let err = check_redis_version("redis://h:1", &info("6.2.14")).unwrap_err().to_string();
-        assert!(err.contains("6.2.14") && err.contains("7.0 or newer"), "{err}");
+        let err = check_redis_version("redis://h:1", &info("6.2.14"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("6.2.14") && err.contains("7.0 or newer"),
+            "{err}"
+        );
         assert!(check_redis_version("redis://h:1", "# Server\r\n").is_ok());
     }
 

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::{Msg, Watch, Work};
 use crate::runner::{self, Cancel, Event, Job, Options, Outcome, Verdict};
+use crate::services::Services;
 use crate::ui::{self, BOLD, paint};
 
 impl Watch {
@@ -62,10 +63,10 @@ impl Watch {
                     let _ = tx.send(Msg::Progress(line));
                 }
             };
-            let result = match services.lock() {
-                Ok(mut services) => runner::run_one(
+            let result = with_services(&services, |services| {
+                runner::run_one(
                     &Job::for_exercise(&ex),
-                    &mut services,
+                    services,
                     &Options {
                         workspace: &workspace,
                         target_dir: None,
@@ -74,9 +75,7 @@ impl Watch {
                         jobs: 1,
                     },
                 )
-                .map_err(|e| format!("{e:#}")),
-                Err(_) => Err("the services layer failed earlier; restart `exercise`".to_owned()),
-            };
+            });
             let _ = tx.send(Msg::RunDone { id, result });
         });
         Ok(())
@@ -136,8 +135,10 @@ impl Watch {
             for (label, packages) in &topics {
                 let on_progress = |p: &runner::BuildProgress| {
                     let Some(total) = p.total else { return };
-                    let line =
-                        format!("preparing {label} in the background: {}/{total} crates", p.done);
+                    let line = format!(
+                        "preparing {label} in the background: {}/{total} crates",
+                        p.done
+                    );
                     if let Ok(tx) = progress.lock() {
                         let _ = tx.send(Msg::Progress(line));
                     }
@@ -217,10 +218,10 @@ impl Watch {
                 };
                 let _ = p.0.send(Msg::Progress(line));
             };
-            let result = match services.lock() {
-                Ok(mut services) => runner::run_many(
+            let result = with_services(&services, |services| {
+                runner::run_many(
                     &jobs,
-                    &mut services,
+                    services,
                     &Options {
                         workspace: &workspace,
                         target_dir: None,
@@ -229,9 +230,7 @@ impl Watch {
                         jobs: runner::default_jobs(),
                     },
                 )
-                .map_err(|e| format!("{e:#}")),
-                Err(_) => Err("the services layer failed earlier; restart `exercise`".to_owned()),
-            };
+            });
             let _ = tx.send(Msg::CheckAllDone { id, result });
         });
         Ok(())
@@ -259,5 +258,17 @@ impl Watch {
             self.start_prepare();
         }
         Ok(())
+    }
+}
+
+/// Runs `f` on a worker thread with the services the watch session shares, its error as the
+/// text the screen shows.
+fn with_services<T>(
+    services: &Mutex<Services>,
+    f: impl FnOnce(&mut Services) -> anyhow::Result<T>,
+) -> Result<T, String> {
+    match services.lock() {
+        Ok(mut services) => f(&mut services).map_err(|e| format!("{e:#}")),
+        Err(_) => Err("the services layer failed earlier; restart `exercise`".to_owned()),
     }
 }

@@ -54,7 +54,10 @@ pub const INFRASTRUCTURE_MARK: &str = "[test infrastructure]";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MutantOutcome {
     /// A test of the lesson failed: its name and the first line of its message.
-    Caught { test: String, message: String },
+    Caught {
+        test: String,
+        message: String,
+    },
     Survived,
     /// Does not compile: not a solution a learner could submit.
     Unviable,
@@ -98,7 +101,9 @@ impl MutantOutcome {
             Verdict::CompileError => MutantOutcome::Unviable,
             Verdict::TimedOut => MutantOutcome::Timeout,
             Verdict::NoTests => MutantOutcome::Error("no tests ran".into()),
-            Verdict::ServicesUnavailable => MutantOutcome::Error(format!("cannot run: {}", o.details)),
+            Verdict::ServicesUnavailable => {
+                MutantOutcome::Error(format!("cannot run: {}", o.details))
+            }
             Verdict::Cancelled => MutantOutcome::Error("cancelled".into()),
         }
     }
@@ -186,7 +191,10 @@ mod tests {
         );
         let lesson = failed("b", "assertion `left == right` failed: two rows\n  left: 2");
         assert_eq!(
-            MutantOutcome::of(&outcome(Verdict::TestsFailed, vec![harness.clone(), lesson])),
+            MutantOutcome::of(&outcome(
+                Verdict::TestsFailed,
+                vec![harness.clone(), lesson]
+            )),
             MutantOutcome::Caught {
                 test: "b".into(),
                 message: "assertion `left == right` failed: two rows".into()
@@ -196,9 +204,18 @@ mod tests {
             MutantOutcome::of(&outcome(Verdict::TestsFailed, vec![harness])).as_str(),
             "error"
         );
-        assert_eq!(MutantOutcome::of(&outcome(Verdict::TimedOut, vec![])), MutantOutcome::Timeout);
-        assert_eq!(MutantOutcome::of(&outcome(Verdict::CompileError, vec![])), MutantOutcome::Unviable);
-        assert_eq!(MutantOutcome::of(&outcome(Verdict::Passed, vec![])), MutantOutcome::Survived);
+        assert_eq!(
+            MutantOutcome::of(&outcome(Verdict::TimedOut, vec![])),
+            MutantOutcome::Timeout
+        );
+        assert_eq!(
+            MutantOutcome::of(&outcome(Verdict::CompileError, vec![])),
+            MutantOutcome::Unviable
+        );
+        assert_eq!(
+            MutantOutcome::of(&outcome(Verdict::Passed, vec![])),
+            MutantOutcome::Survived
+        );
     }
 
     /// The support crates mark their harness failures with the mark verify looks for.

@@ -17,7 +17,8 @@ use tokio::time::Instant;
 
 /// The cookie's name.
 pub const COOKIE: &str = "session";
-/// A session unused for this long is over (OWASP: 15–30 minutes for most applications).
+/// A session unused for this long is over (OWASP: 15–30 minutes for low-risk applications,
+/// 2–5 for high-value ones).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// However active, a session is over this long after the login.
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(8 * 60 * 60);

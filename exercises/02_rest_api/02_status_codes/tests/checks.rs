@@ -1,5 +1,6 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use backlings_support::queued_behind;
 use backlings_support_http::http::{TestResponse, delete, get, post_json, send_request};
 use rest_status_codes::{AppState, router};
 use serde_json::json;
@@ -87,6 +88,50 @@ async fn taken_email_is_409() {
         "a clash with existing state is a 409, not a 400 or a 500"
     );
     assert!(error_message(&res).contains("ada@example.com"));
+    let res = post_json(
+        &app,
+        "/users",
+        json!({"email": "ada@example.com", "name": " "}),
+    )
+    .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a request that is invalid in itself is a 422 before any look at the stored state: \
+         the client must fix it whatever the server holds"
+    );
+}
+
+/// Eight signups with one email at once: they queue on the store's lock (the test holds it)
+/// and go together. Checking for the email under one lock and inserting under another lets
+/// several of them in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_signups_with_one_email_create_one_user() {
+    let state = AppState::default();
+    let app = router(state.clone());
+    let held = state.store.write().await;
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                post_json(
+                    &app,
+                    "/users",
+                    json!({"email": "race@example.com", "name": format!("r{i}")}),
+                )
+                .await
+                .status
+            })
+        })
+        .collect();
+    let mut statuses = queued_behind(held, tasks).await;
+    statuses.sort();
+    let mut expected = vec![StatusCode::CONFLICT; 7];
+    expected.insert(0, StatusCode::CREATED);
+    assert_eq!(
+        statuses, expected,
+        "one 201 and seven 409: check and insert under one write lock"
+    );
 }
 
 #[tokio::test]

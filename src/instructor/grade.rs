@@ -44,6 +44,7 @@ pub fn grade(
     let mut tampered: Vec<Vec<String>> = Vec::with_capacity(exercises.len());
     let ws = scratch.path().join("graded").join(EXERCISES_DIR);
     copy_tree(&course.workspace_dir(), &ws)?;
+    one_shot_manifest(&ws.join("Cargo.toml"))?;
     {
         for ex in exercises {
             let pristine = ws.join(&ex.dir);
@@ -105,6 +106,18 @@ pub fn grade(
     report.max_points = Some(max_points);
     report.message = Some(format!("{points} of {max_points} points"));
     Ok(report)
+}
+
+/// The graded copy is built once and run: no incremental state, no debug info.
+fn one_shot_manifest(path: &Path) -> Result<()> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut manifest: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    super::one_shot::apply(&mut manifest);
+    let text =
+        toml::to_string(&manifest).context("cannot write the graded workspace's manifest")?;
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// A learner's tree of another course would score 0 against this one, silently: refuse it.

@@ -53,6 +53,7 @@ pub fn sync_workspace(
                 w.insert("members".into(), toml::Value::Array(members));
                 w.remove("exclude");
             }
+            crate::instructor::one_shot::apply(&mut table);
             write_if_changed(&dest, toml::to_string(&table)?.as_bytes())?;
         } else {
             write_if_changed(&dest, &std::fs::read(entry.path())?)?;

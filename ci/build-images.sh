@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Builds local/postgres:15 and local/redis:7 from Debian packages with debootstrap: CI machines
+# Builds local/postgres:15, local/redis:7 and local/nats:2.9 from Debian packages with debootstrap: CI machines
 # reach no image registry. The root filesystem is cached in $1 (default /var/tmp/service-rootfs).
 # Needs DOCKER_HOST (ci/setup-podman.sh) and podman.
 set -euo pipefail
 ROOT=${1:-/var/tmp/service-rootfs}
-if podman image exists local/postgres:15 && podman image exists local/redis:7; then
+if podman image exists local/postgres:15 && podman image exists local/redis:7 && podman image exists local/nats:2.9; then
   echo "images present"; exit 0
 fi
 # The Debian mirror this machine is configured with (its host is never written into the repo).
 MIRROR=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 [ -n "$MIRROR" ] || MIRROR=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list)
-if [ ! -x "$ROOT/usr/lib/postgresql/15/bin/postgres" ]; then
+if [ ! -x "$ROOT/usr/lib/postgresql/15/bin/postgres" ] || [ ! -x "$ROOT/usr/sbin/nats-server" ]; then
   rm -rf "$ROOT"
-  debootstrap --variant=minbase --include=postgresql-15,redis-server bookworm "$ROOT" "$MIRROR" >/tmp/debootstrap.log 2>&1 \
+  debootstrap --variant=minbase --include=postgresql-15,redis-server,nats-server bookworm "$ROOT" "$MIRROR" >/tmp/debootstrap.log 2>&1 \
     || { tail -20 /tmp/debootstrap.log >&2; exit 1; }
 fi
 cat > "$ROOT/usr/local/bin/pg-entrypoint" <<'SH'
@@ -29,4 +29,7 @@ SH
 chmod +x "$ROOT/usr/local/bin/pg-entrypoint"
 tar -C "$ROOT" -c . | podman import --change 'CMD ["/usr/local/bin/pg-entrypoint"]' --change 'EXPOSE 5432' - local/postgres:15 >/dev/null
 tar -C "$ROOT" -c . | podman import --change 'CMD ["redis-server","--bind","0.0.0.0","--protected-mode","no","--save","","--appendonly","no"]' --change 'EXPOSE 6379' - local/redis:7 >/dev/null
-echo "built local/postgres:15 local/redis:7"
+# The entry point is the server, as in the official image: the container provider passes
+# `--jetstream --store_dir …` as the command.
+tar -C "$ROOT" -c . | podman import --change 'ENTRYPOINT ["/usr/sbin/nats-server"]' --change 'CMD ["--jetstream"]' --change 'EXPOSE 4222' - local/nats:2.9 >/dev/null
+echo "built local/postgres:15 local/redis:7 local/nats:2.9"

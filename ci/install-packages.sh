@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages CI needs: Redis (server and redis-cli), the Postgres client, Postgres server
+# Debian packages CI needs: Redis (server and redis-cli), nats-server, the Postgres client, Postgres server
 # binaries if the machine lacks them, Podman with runc, and debootstrap to build images offline.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
+command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
 command -v psql >/dev/null || need+=(postgresql-client)
 if ! command -v postgres >/dev/null && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   need+=(postgresql)

@@ -115,6 +115,14 @@ pub fn canonical(p: &Path) -> PathBuf {
     p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
 }
 
+/// Creates `dir` (and its parents) traversable by every user: the local provider runs Postgres
+/// as the `postgres` user when the CLI runs as root, and it must reach its data folder.
+pub fn create_shared_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

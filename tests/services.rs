@@ -15,11 +15,16 @@ use std::time::{Duration, Instant};
 
 use common::{Course, stderr, stdout};
 
-const PROBES: [&str; 3] = [
+const PROBES: [&str; 5] = [
     "01_db/01_pg_probe",
     "01_db/02_pg_probe_two",
     "01_db/03_redis_probe",
+    "02_bus/01_nats_probe",
+    "02_bus/02_nats_probe_two",
 ];
+
+/// The first probe of each service, and its service's title in messages.
+const ONE_PER_SERVICE: [(&str, &str); 2] = [("pg_probe", "Postgres"), ("nats_probe", "NATS")];
 
 fn solved_svc() -> Course {
     let course = Course::fixture("svc");
@@ -27,6 +32,92 @@ fn solved_svc() -> Course {
         course.solve(dir);
     }
     course
+}
+
+/// The solved fixture with only `exercises` in its manifest: watch starts on the first.
+fn solved_only(exercises: &[&str]) -> Course {
+    let course = solved_svc();
+    let manifest = course.read("info.toml");
+    let mut blocks = manifest.split("\n[[exercises]]\n");
+    let mut text = blocks.next().unwrap().to_owned();
+    let kept: Vec<&str> = blocks
+        .filter(|b| {
+            exercises
+                .iter()
+                .any(|e| b.starts_with(&format!("name = \"{e}\"\n")))
+        })
+        .collect();
+    assert_eq!(
+        kept.len(),
+        exercises.len(),
+        "{exercises:?} are in the fixture"
+    );
+    for block in kept {
+        text.push_str("\n[[exercises]]\n");
+        text.push_str(block);
+    }
+    course.write("info.toml", &text);
+    course
+}
+
+/// The streams on a NATS server, through the protocol (the runner's own client is not under
+/// test here: it lists what a run left behind).
+fn streams(url: &str) -> Vec<String> {
+    backlings::services::nats_wire::Connection::open(url, Duration::from_secs(5))
+        .and_then(|mut c| c.stream_names())
+        .unwrap()
+}
+
+/// A nats-server of the test's own on a free port, JetStream on or off; killed on drop.
+struct OwnNats {
+    child: std::process::Child,
+    url: String,
+    _store: tempfile::TempDir,
+}
+
+impl OwnNats {
+    fn start(jetstream: bool) -> OwnNats {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let store = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(nats_server());
+        cmd.args(["--addr", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--store_dir")
+            .arg(store.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if jetstream {
+            cmd.arg("--jetstream");
+        }
+        let child = cmd.spawn().unwrap();
+        let url = format!("nats://127.0.0.1:{port}");
+        wait_until("our nats-server", Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        OwnNats {
+            child,
+            url,
+            _store: store,
+        }
+    }
+}
+
+impl Drop for OwnNats {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn nats_server() -> String {
+    ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).is_file())
+        .unwrap_or("nats-server")
+        .to_owned()
 }
 
 fn required() -> bool {
@@ -71,10 +162,10 @@ fn local_binaries() -> bool {
             .is_ok_and(|o| o.status.success())
     };
     let pg = has("postgres") || std::fs::read_dir("/usr/lib/postgresql").is_ok();
-    if pg && has("redis-server") && has("psql") && has("redis-cli") {
+    if pg && has("redis-server") && has("psql") && has("redis-cli") && has(&nats_server()) {
         true
     } else {
-        skip("postgres, redis-server, psql or redis-cli is not installed")
+        skip("postgres, redis-server, nats-server, psql or redis-cli is not installed")
     }
 }
 
@@ -129,11 +220,13 @@ fn doctor_shows_the_selection_order() {
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
         .env("BACKLINGS_POSTGRES_BIN", "/nonexistent")
         .env("BACKLINGS_REDIS_SERVER", "/nonexistent")
+        .env("BACKLINGS_NATS_SERVER", "/nonexistent")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(text.contains("✗ postgres from nowhere"), "{text}");
+    assert!(text.contains("✗ nats from nowhere"), "{text}");
     assert!(text.contains("fix: `apt install postgresql`"), "{text}");
 
     // A URL wins over everything else.
@@ -148,6 +241,10 @@ fn doctor_shows_the_selection_order() {
     let text = stdout(&out);
     assert!(text.contains("✓ postgres from external"), "{text}");
     assert!(text.contains("✗ redis from nowhere"), "{text}");
+    assert!(
+        text.contains("fix: `apt install nats-server`") || text.contains("✓ nats from local"),
+        "{text}"
+    );
 
     // Local binaries are the fallback when no engine answers.
     if local_binaries() {
@@ -254,7 +351,7 @@ fn local_provider_isolates_concurrent_runs_and_cleans_up() {
         .join(format!("run-{}", child.id()));
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).contains("3 of 3 exercises done"));
+    assert!(stdout(&out).contains("5 of 5 exercises done"));
     assert!(
         !run_dir.exists(),
         "the servers' folder {} outlived the CLI",
@@ -358,25 +455,29 @@ fn sigint_removes_containers() {
     if !engine() {
         return;
     }
-    let course = solved_svc();
-    let mut child = common::spawn_watch(&course, &["--services", "container"], Stdio::null());
-    // Keep stdin open: `wait()` would close it, and end of input is a normal quit.
-    let _stdin = child.stdin.take();
-    wait_until("the Postgres container", Duration::from_secs(120), || {
-        containers(&course, Some(child.id())) == 1
-    });
-    backlings::sys::interrupt(child.id() as i32);
-    let status = child.wait().unwrap();
-    assert_eq!(
-        status.code(),
-        Some(130),
-        "Ctrl-C exits with 130 after cleaning up"
-    );
-    assert_eq!(
-        containers(&course, None),
-        0,
-        "no labelled container is left after Ctrl-C"
-    );
+    for (exercise, title) in ONE_PER_SERVICE {
+        let course = solved_only(&[exercise]);
+        let mut child = common::spawn_watch(&course, &["--services", "container"], Stdio::null());
+        // Keep stdin open: `wait()` would close it, and end of input is a normal quit.
+        let _stdin = child.stdin.take();
+        wait_until(
+            &format!("the {title} container"),
+            Duration::from_secs(120),
+            || containers(&course, Some(child.id())) == 1,
+        );
+        backlings::sys::interrupt(child.id() as i32);
+        let status = child.wait().unwrap();
+        assert_eq!(
+            status.code(),
+            Some(130),
+            "Ctrl-C exits with 130 after cleaning up"
+        );
+        assert_eq!(
+            containers(&course, None),
+            0,
+            "no labelled {title} container is left after Ctrl-C"
+        );
+    }
 }
 
 #[test]
@@ -384,27 +485,72 @@ fn orphans_of_a_killed_cli_are_reaped_at_the_next_start() {
     if !engine() {
         return;
     }
-    let course = solved_svc();
-    let mut child = common::spawn_watch(&course, &["--services", "container"], Stdio::null());
-    let killed = child.id();
-    wait_until("the Postgres container", Duration::from_secs(120), || {
-        containers(&course, Some(killed)) == 1
-    });
-    child.kill().unwrap(); // SIGKILL: no cleanup can run
-    child.wait().unwrap();
-    assert_eq!(
-        containers(&course, Some(killed)),
-        1,
-        "the orphan is still there"
+    for (exercise, title) in ONE_PER_SERVICE {
+        let course = solved_only(&[exercise]);
+        let mut child = common::spawn_watch(&course, &["--services", "container"], Stdio::null());
+        let killed = child.id();
+        wait_until(
+            &format!("the {title} container"),
+            Duration::from_secs(120),
+            || containers(&course, Some(killed)) == 1,
+        );
+        child.kill().unwrap(); // SIGKILL: no cleanup can run
+        child.wait().unwrap();
+        assert_eq!(
+            containers(&course, Some(killed)),
+            1,
+            "the {title} orphan is still there"
+        );
+        with_provider(&course, "container")
+            .args(["run", exercise])
+            .assert()
+            .success();
+        assert_eq!(
+            containers(&course, Some(killed)),
+            0,
+            "the next start reaped the {title} orphan"
+        );
+    }
+}
+
+/// A server the learner runs outlives every run: two runs at once each see only their own
+/// stream, nothing of theirs is left on it afterwards, and a server without JetStream is
+/// refused with what to do.
+#[test]
+fn nats_runs_are_isolated_and_leave_nothing_on_the_learners_server() {
+    if !local_binaries() {
+        return;
+    }
+    let course = solved_only(&["nats_probe", "nats_probe_two"]);
+    let server = OwnNats::start(true);
+    let out = with_provider(&course, "external")
+        .args(["check-all", "--jobs", "2"])
+        .env("NATS_URL", &server.url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("2 of 2 exercises done"),
+        "{}",
+        stdout(&out)
     );
-    with_provider(&course, "container")
-        .args(["run", "pg_probe"])
-        .assert()
-        .success();
-    assert_eq!(
-        containers(&course, Some(killed)),
-        0,
-        "the next start reaped the orphan"
+    let left: Vec<String> = streams(&server.url)
+        .into_iter()
+        .filter(|s| s.starts_with("bk_"))
+        .collect();
+    assert!(left.is_empty(), "the runs' streams outlived them: {left:?}");
+
+    let plain = OwnNats::start(false);
+    let out = with_provider(&course, "external")
+        .args(["run", "nats_probe"])
+        .env("NATS_URL", &plain.url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "services unavailable");
+    assert!(
+        stdout(&out).contains("runs without JetStream"),
+        "{}",
+        stdout(&out)
     );
 }
 
@@ -430,6 +576,11 @@ fn services_up_are_reused_then_stopped() {
             .any(|l| l.starts_with("REDIS_URL=redis://127.0.0.1:")),
         "{text}"
     );
+    let nats_url = text
+        .lines()
+        .find_map(|l| l.strip_prefix("NATS_URL="))
+        .expect("prints NATS_URL=…")
+        .to_owned();
     course.cmd().args(["services", "status"]).assert().success();
     // Later runs use them (auto), and URLs given explicitly work as the external provider.
     let out = course
@@ -454,6 +605,16 @@ fn services_up_are_reused_then_stopped() {
         .env("DATABASE_URL", &url)
         .assert()
         .success();
+    course
+        .cmd()
+        .args(["run", "nats_probe"])
+        .env("DOCKER_HOST", "unix:///nonexistent")
+        .assert()
+        .success();
+    assert!(
+        !streams(&nats_url).iter().any(|s| s.starts_with("bk_")),
+        "the run's streams are deleted from the kept server"
+    );
     course.cmd().args(["services", "down"]).assert().success();
     course
         .cmd()

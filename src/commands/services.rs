@@ -5,12 +5,34 @@ use anyhow::{Result, bail};
 use crate::cli::ServicesCommand;
 use crate::course::{Course, Service};
 use crate::exit::Exit;
-use crate::services::config::{POSTGRES_IMAGE_VAR, REDIS_IMAGE_VAR, ServicesConfig};
+use crate::services::config::ServicesConfig;
 use crate::services::registry::{self, Entries, Entry};
-use crate::services::{Provider, ProviderKind, Source, container, external, local};
+use crate::services::{Provider, ProviderKind, Source, container, external, kinds, local};
 use crate::ui::{BOLD, GREEN, RED, YELLOW, paint};
 
-const SERVICES: [Service; 2] = [Service::Postgres, Service::Redis];
+/// The services the course's exercises use, in [`Service::ALL`]'s order: what `services up`
+/// starts and `doctor` checks.
+fn used_by(course: &Course) -> Vec<Service> {
+    Service::ALL
+        .into_iter()
+        .filter(|s| {
+            course
+                .manifest
+                .exercises
+                .iter()
+                .any(|e| e.services.contains(s))
+        })
+        .collect()
+}
+
+fn titles(services: &[Service]) -> String {
+    let names: Vec<&str> = services.iter().map(|&s| kinds::of(s).title()).collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
 
 pub fn services(course: &Course, kind: Option<ProviderKind>, cmd: ServicesCommand) -> Result<Exit> {
     match cmd {
@@ -34,12 +56,18 @@ fn up(course: &Course, kind: Option<ProviderKind>) -> Result<Exit> {
         print_urls(&existing);
         return Ok(Exit::Success);
     }
+    let services = used_by(course);
+    if services.is_empty() {
+        bail!("this course's exercises use no services: there is nothing to start");
+    }
     crate::cleanup::install_signal_handler();
     let config = ServicesConfig::load(root)?;
     let kind = kind.or(config.provider).unwrap_or_default();
     if kind == ProviderKind::External {
+        let vars: Vec<&str> = services.iter().map(|s| s.env_var()).collect();
         bail!(
-            "`services up` starts servers; with external ones, just export DATABASE_URL and REDIS_URL"
+            "`services up` starts servers; with external ones, just export {}",
+            vars.join(", ")
         );
     }
     // The run order, less the sources that start nothing; an explicit choice is tried as is.
@@ -52,7 +80,7 @@ fn up(course: &Course, kind: Option<ProviderKind>) -> Result<Exit> {
     let mut chosen = None;
     for &source in &startable {
         let mut offers = true;
-        for service in SERVICES {
+        for &service in &services {
             offers &= source.offers(service, root)?;
         }
         if offers || startable.len() == 1 {
@@ -62,14 +90,15 @@ fn up(course: &Course, kind: Option<ProviderKind>) -> Result<Exit> {
     }
     let Some(source) = chosen else {
         bail!(
-            "no container engine and no local Postgres and Redis: `exercise doctor` says what to install"
+            "no container engine and no local {}: `exercise doctor` says what to install",
+            titles(&services)
         );
     };
     let mut entries = Entries::new();
     match source {
         Source::Container => {
             let mut provider = container::ContainerProvider::with_keep(root, &config, true)?;
-            for service in SERVICES {
+            for &service in &services {
                 let endpoint = provider.start(service)?;
                 entries.insert(
                     service,
@@ -86,7 +115,7 @@ fn up(course: &Course, kind: Option<ProviderKind>) -> Result<Exit> {
         }
         _ => {
             let mut provider = local::LocalProvider::with_keep(true)?;
-            for service in SERVICES {
+            for &service in &services {
                 let endpoint = provider.start(service)?;
                 entries.insert(
                     service,
@@ -104,9 +133,11 @@ fn up(course: &Course, kind: Option<ProviderKind>) -> Result<Exit> {
     }
     registry::save(root, &entries)?;
     anstream::eprintln!(
-        "{} Postgres and Redis are running ({source}); exercises will use them until `exercise services down`.\n\
-         Each run still gets a fresh database of its own. To look around by hand: psql \"$DATABASE_URL\"",
-        paint(GREEN, "✓")
+        "{} {} {} running ({source}); exercises will use them until `exercise services down`.\n\
+         Each run still gets a namespace of its own (a database, a Redis database, a NATS prefix).",
+        paint(GREEN, "✓"),
+        titles(&services),
+        if services.len() == 1 { "is" } else { "are" }
     );
     print_urls(&entries);
     Ok(Exit::Success)
@@ -185,11 +216,10 @@ pub fn doctor(course: &Course, kind: Option<ProviderKind>) -> Result<Exit> {
             container::docker_host()
         ),
     }
+    let services = used_by(course);
     if engine.is_ok() {
-        for (image, var) in [
-            (&config.postgres_image, POSTGRES_IMAGE_VAR),
-            (&config.redis_image, REDIS_IMAGE_VAR),
-        ] {
+        for &service in &services {
+            let (image, var) = (config.image(service), kinds::of(service).image_var());
             let present = container::image_present(image);
             anstream::println!(
                 "  {} image {image}{}",
@@ -207,32 +237,27 @@ pub fn doctor(course: &Course, kind: Option<ProviderKind>) -> Result<Exit> {
         }
     }
     anstream::println!("{}", paint(BOLD, "Local binaries (provider `local`)"));
-    match local::postgres_bin_dir() {
-        Some(dir) => anstream::println!(
-            "  {} {} ({})",
-            ok(true),
-            local::version_of(&dir.join("postgres")).unwrap_or_else(|| "postgres".into()),
-            dir.display()
-        ),
-        None => anstream::println!(
-            "  {} no postgres/initdb\n    fix: `apt install postgresql` (or your OS's package)",
-            ok(false)
-        ),
-    }
-    match local::redis_server() {
-        Some(bin) => anstream::println!(
-            "  {} {} ({})",
-            ok(true),
-            local::version_of(&bin).unwrap_or_else(|| "redis-server".into()),
-            bin.display()
-        ),
-        None => anstream::println!(
-            "  {} no redis-server\n    fix: `apt install redis-server`",
-            ok(false)
-        ),
+    for &service in &services {
+        let kind = kinds::of(service);
+        match kind.local_binary() {
+            Some(bin) => anstream::println!(
+                "  {} {} ({})",
+                ok(true),
+                kind.version(&bin)
+                    .unwrap_or_else(|| kind.process_name().to_owned()),
+                bin.display()
+            ),
+            None => anstream::println!(
+                "  {} no {}\n    fix: `apt install {}` (or your OS's package), or set {}",
+                ok(false),
+                kind.process_name(),
+                kind.package(),
+                kind.binary_var()
+            ),
+        }
     }
     anstream::println!("{}", paint(BOLD, "Your own servers (provider `external`)"));
-    for service in SERVICES {
+    for &service in &services {
         let set = external::is_configured(service);
         anstream::println!(
             "  {} {} {}",
@@ -265,7 +290,7 @@ pub fn doctor(course: &Course, kind: Option<ProviderKind>) -> Result<Exit> {
             &format!("With --services {}", format!("{chosen:?}").to_lowercase())
         )
     );
-    for service in SERVICES {
+    for &service in &services {
         let mut from = None;
         for &source in chosen.sources() {
             if source.offers(service, &course.root)? {

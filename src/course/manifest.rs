@@ -33,13 +33,18 @@ pub enum ManifestError {
 pub enum Service {
     Postgres,
     Redis,
+    Nats,
 }
 
 impl Service {
+    /// Every service, in the order messages list them.
+    pub const ALL: [Service; 3] = [Service::Postgres, Service::Redis, Service::Nats];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Service::Postgres => "postgres",
             Service::Redis => "redis",
+            Service::Nats => "nats",
         }
     }
 
@@ -48,6 +53,7 @@ impl Service {
         match self {
             Service::Postgres => "DATABASE_URL",
             Service::Redis => "REDIS_URL",
+            Service::Nats => "NATS_URL",
         }
     }
 }

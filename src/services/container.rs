@@ -1,10 +1,11 @@
-//! The container provider: Postgres and Redis in containers, through the Docker API (Docker, or
-//! Podman's Docker-compatible socket), with bollard: create (pulling the image if it is
-//! missing), start, remove.
+//! The container provider: each service in a container (image, port and arguments from its
+//! `kinds` description), through the Docker API (Docker, or Podman's Docker-compatible
+//! socket), with bollard: create (pulling the image if it is missing), start, remove.
 //!
-//! Ports are mapped explicitly to a free port on 127.0.0.1 (Podman reports port bindings with an
-//! empty HostIp, so reading back a random mapping is unreliable). Containers are labelled with the tool, the course and the owning process, so containers
-//! orphaned by a killed CLI are found and removed at the next start.
+//! Ports are mapped explicitly to a free port on 127.0.0.1 (Podman reports port bindings with
+//! an empty HostIp, so reading back a random mapping is unreliable). Containers are labelled
+//! with the tool, the course and the owning process, so containers orphaned by a killed CLI are
+//! found and removed at the next start.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -14,8 +15,7 @@ use std::time::Duration;
 use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
 use futures_util::StreamExt;
 
-use super::config::{POSTGRES_IMAGE_VAR, REDIS_IMAGE_VAR};
-use super::{Endpoint, Provider, ServicesConfig, ServicesError, Source, clients, free_port};
+use super::{Endpoint, Provider, ServicesConfig, ServicesError, Source, free_port, kinds};
 use crate::course::Service;
 use crate::sys::process_alive;
 
@@ -257,10 +257,9 @@ impl Provider for ContainerProvider {
         if let Some((_, e)) = self.running.get(&service) {
             return Ok(e.clone());
         }
-        let (image, var, port) = match service {
-            Service::Postgres => (self.config.postgres_image.clone(), POSTGRES_IMAGE_VAR, 5432),
-            Service::Redis => (self.config.redis_image.clone(), REDIS_IMAGE_VAR, 6379),
-        };
+        let kind = kinds::of(service);
+        let image = self.config.image(service).to_owned();
+        let (var, port) = (kind.image_var(), kind.container_port());
         let host_port = free_port()?;
         remove_ours_on_hard_exit();
         let labels = HashMap::from([
@@ -273,8 +272,8 @@ impl Provider for ContainerProvider {
         let exposed = format!("{port}/tcp");
         let body = ContainerCreateBody {
             image: Some(image.clone()),
-            // The official postgres image refuses to start without a password or this.
-            env: Some(vec!["POSTGRES_HOST_AUTH_METHOD=trust".to_owned()]),
+            env: Some(kind.container_env()),
+            cmd: kind.container_args(),
             labels: Some(labels),
             exposed_ports: Some(vec![exposed.clone()]),
             host_config: Some(HostConfig {
@@ -310,17 +309,11 @@ impl Provider for ContainerProvider {
             })?;
         track(&id);
         let endpoint = Endpoint {
-            url: match service {
-                Service::Postgres => format!("postgres://postgres@127.0.0.1:{host_port}/postgres"),
-                Service::Redis => format!("redis://127.0.0.1:{host_port}"),
-            },
+            url: kind.admin_url(host_port),
             source: Source::Container,
         };
-        let ready = match service {
-            Service::Postgres => clients::wait_for_postgres(&endpoint.url, Duration::from_secs(60)),
-            Service::Redis => clients::wait_for_redis(&endpoint.url, Duration::from_secs(30)),
-        };
-        if let Err(e) = ready {
+        // A container also has to be created and its filesystem mounted: twice a local start.
+        if let Err(e) = kind.wait_ready(&endpoint.url, kind.start_timeout() * 2) {
             remove_containers(std::slice::from_ref(&id));
             untrack(&id);
             return Err(e);

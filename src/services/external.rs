@@ -1,8 +1,9 @@
-//! The external provider: servers the learner runs, given as DATABASE_URL / REDIS_URL.
+//! The external provider: servers the learner runs, given as DATABASE_URL / REDIS_URL /
+//! NATS_URL.
 
 use std::time::Duration;
 
-use super::{Endpoint, Provider, ServicesError, Source, clients};
+use super::{Endpoint, Provider, ServicesError, Source, kinds};
 use crate::course::Service;
 
 pub fn is_configured(service: Service) -> bool {
@@ -20,11 +21,9 @@ impl Provider for External {
             .ok_or_else(|| {
                 ServicesError::Unavailable(format!("--services external needs {var} to be set"))
             })?;
-        let reachable = match service {
-            Service::Postgres => clients::wait_for_postgres(&url, Duration::from_secs(5)),
-            Service::Redis => clients::wait_for_redis(&url, Duration::from_secs(5)),
-        };
-        reachable.map_err(|e| ServicesError::Unreachable(format!("{var}: {e}")))?;
+        kinds::of(service)
+            .wait_ready(&url, Duration::from_secs(5))
+            .map_err(|e| ServicesError::Unreachable(format!("{var}: {e}")))?;
         Ok(Endpoint {
             url,
             source: Source::External,

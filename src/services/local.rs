@@ -1,10 +1,10 @@
-//! The local provider: `postgres` and `redis-server` from this machine, each in a private
-//! folder on a free loopback port, stopped when the CLI exits.
+//! The local provider: each service's server binary from this machine (`postgres`,
+//! `redis-server`, `nats-server`: see `kinds`), in a private folder on a free loopback port,
+//! stopped when the CLI exits; run folders of a killed CLI are reaped at the next start.
 //!
-//! An initdb'd template cluster is kept (per Postgres version) so that a start is a copy plus a
-//! server start, not a full initdb. Everything lives under the system temp folder, which every
-//! user can traverse: when the CLI runs as root, Postgres (which refuses to run as root) runs as
-//! the `postgres` user and must be able to reach its data folder.
+//! Everything lives under the system temp folder, which every user can traverse: when the CLI
+//! runs as root, Postgres (which refuses to run as root) runs as the `postgres` user and must be
+//! able to reach its data folder.
 
 use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Endpoint, Provider, ServicesError, Source, clients, free_port};
+use super::{Endpoint, Provider, ServicesError, Source, free_port, kinds};
 use crate::cleanup;
 use crate::course::Service;
 use crate::sys::{self, cmdline, process_alive};
@@ -24,64 +24,8 @@ pub fn base_dir() -> PathBuf {
     std::env::temp_dir().join("backlings-local")
 }
 
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    })
-}
-
-/// Where to look instead of searching (a Postgres or Redis installed somewhere unusual).
-pub const POSTGRES_BIN_VAR: &str = "BACKLINGS_POSTGRES_BIN";
-pub const REDIS_SERVER_VAR: &str = "BACKLINGS_REDIS_SERVER";
-
-/// The folder with `postgres` and `initdb`: BACKLINGS_POSTGRES_BIN if set, else PATH, else the
-/// newest /usr/lib/postgresql/*/bin.
-pub fn postgres_bin_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os(POSTGRES_BIN_VAR) {
-        let dir = PathBuf::from(dir);
-        return (dir.join("postgres").is_file() && dir.join("initdb").is_file()).then_some(dir);
-    }
-    if let (Some(pg), Some(_)) = (which("postgres"), which("initdb")) {
-        return pg.parent().map(Path::to_path_buf);
-    }
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .flatten()
-        .filter_map(|e| {
-            let v = e.file_name().to_string_lossy().parse::<u32>().ok()?;
-            let bin = e.path().join("bin");
-            (bin.join("postgres").is_file() && bin.join("initdb").is_file()).then_some((v, bin))
-        })
-        .collect();
-    versions.sort();
-    versions.pop().map(|(_, bin)| bin)
-}
-
-/// `redis-server`: BACKLINGS_REDIS_SERVER if set, else PATH.
-pub fn redis_server() -> Option<PathBuf> {
-    if let Some(bin) = std::env::var_os(REDIS_SERVER_VAR) {
-        let bin = PathBuf::from(bin);
-        return bin.is_file().then_some(bin);
-    }
-    which("redis-server")
-}
-
 pub fn binaries_available(service: Service) -> bool {
-    match service {
-        Service::Postgres => postgres_bin_dir().is_some(),
-        Service::Redis => redis_server().is_some(),
-    }
-}
-
-/// `postgres --version` / `redis-server --version`, first line.
-pub fn version_of(bin: &Path) -> Option<String> {
-    let out = Command::new(bin).arg("--version").output().ok()?;
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .next()
-        .map(str::to_owned)
+    kinds::of(service).local_binary().is_some()
 }
 
 /// Stops the servers of run folders whose CLI is gone, and removes the folders.
@@ -113,7 +57,7 @@ pub fn stop_recorded(dir: &Path) {
     let pids = std::fs::read_to_string(dir.join(PIDS_FILE)).unwrap_or_default();
     for pid in pids.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
         let cmd = cmdline(pid);
-        if cmd.contains("postgres") || cmd.contains("redis-server") {
+        if kinds::all().any(|k| cmd.contains(k.process_name())) {
             stop_pid(pid);
         }
     }
@@ -201,164 +145,11 @@ impl LocalProvider {
         }
         Ok(child)
     }
-
-    fn start_postgres(&mut self) -> Result<(Child, Endpoint), ServicesError> {
-        let bin = postgres_bin_dir().ok_or_else(|| {
-            ServicesError::Unavailable(
-                "no local Postgres: install it (`apt install postgresql`) or use another provider"
-                    .into(),
-            )
-        })?;
-        let as_user = if sys::is_root() {
-            Some(sys::user_ids("postgres").ok_or_else(|| {
-                ServicesError::Unavailable(
-                    "Postgres refuses to run as root and there is no `postgres` user to run it as: \
-                     create one (`useradd -r postgres`) or use --services container"
-                        .into(),
-                )
-            })?)
-        } else {
-            None
-        };
-        let template = ensure_template(&bin, as_user)?;
-        let data = self.run_dir.join("pg-data");
-        let copied = Command::new("cp")
-            .arg("-a")
-            .arg(&template)
-            .arg(&data)
-            .status()
-            .map_err(|e| {
-                ServicesError::Unavailable(format!("cannot copy the Postgres template: {e}"))
-            })?;
-        if !copied.success() {
-            return Err(ServicesError::Unavailable(format!(
-                "cannot copy {} to {}",
-                template.display(),
-                data.display()
-            )));
-        }
-        let port = free_port()?;
-        let mut cmd = Command::new(bin.join("postgres"));
-        cmd.arg("-D")
-            .arg(&data)
-            .args(["-p", &port.to_string()])
-            .args([
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "unix_socket_directories=",
-            ])
-            // Throwaway data: durability only costs time here.
-            .args([
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-            ])
-            .args(["-c", "max_connections=200"]);
-        if let Some((uid, gid)) = as_user {
-            cmd.uid(uid).gid(gid);
-        }
-        let child = self.spawn(cmd, "postgres.log")?;
-        let endpoint = Endpoint {
-            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-            source: Source::Local,
-        };
-        Ok((child, endpoint))
-    }
-
-    fn start_redis(&mut self) -> Result<(Child, Endpoint), ServicesError> {
-        let bin = redis_server().ok_or_else(|| {
-            ServicesError::Unavailable("no local redis-server: install it (`apt install redis-server`) or use another provider".into())
-        })?;
-        let port = free_port()?;
-        let mut cmd = Command::new(bin);
-        cmd.args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--protected-mode",
-            "no",
-        ])
-        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-        .arg("--dir")
-        .arg(&self.run_dir);
-        let child = self.spawn(cmd, "redis.log")?;
-        Ok((
-            child,
-            Endpoint {
-                url: format!("redis://127.0.0.1:{port}"),
-                source: Source::Local,
-            },
-        ))
-    }
 }
 
 fn create_shared_dir(dir: &Path) -> Result<(), ServicesError> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| ServicesError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
-    // Traversable by the `postgres` user when we run as root.
-    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
-    Ok(())
-}
-
-/// An initdb'd cluster per Postgres version, made once and copied for every start.
-fn ensure_template(bin: &Path, as_user: Option<(u32, u32)>) -> Result<PathBuf, ServicesError> {
-    // `postgres (PostgreSQL) 15.18 (Debian …)` → `15.18`
-    let version = version_of(&bin.join("postgres")).unwrap_or_default();
-    let tag = version
-        .split_whitespace()
-        .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))
-        .unwrap_or("unknown")
-        .to_owned();
-    let template = base_dir().join(format!("pg-template-{tag}"));
-    if template.join("PG_VERSION").is_file() {
-        return Ok(template);
-    }
-    let staging = base_dir().join(format!("pg-template-{tag}.{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    create_shared_dir(&staging)?;
-    if let Some((uid, gid)) = as_user {
-        std::os::unix::fs::chown(&staging, Some(uid), Some(gid)).map_err(|e| {
-            ServicesError::Unavailable(format!(
-                "cannot hand {} to postgres: {e}",
-                staging.display()
-            ))
-        })?;
-    }
-    let mut cmd = Command::new(bin.join("initdb"));
-    cmd.arg("-D").arg(&staging).args([
-        "-U",
-        "postgres",
-        "-A",
-        "trust",
-        "-E",
-        "UTF8",
-        "--locale=C",
-        "--no-sync",
-    ]);
-    if let Some((uid, gid)) = as_user {
-        cmd.uid(uid).gid(gid);
-    }
-    let out = cmd
-        .output()
-        .map_err(|e| ServicesError::Unavailable(format!("cannot run initdb: {e}")))?;
-    if !out.status.success() {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(ServicesError::Unavailable(format!(
-            "initdb failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    // Publish atomically; a concurrent CLI may have won the race, which is fine.
-    if std::fs::rename(&staging, &template).is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    Ok(template)
+    crate::fs::create_shared_dir(dir)
+        .map_err(|e| ServicesError::Unavailable(format!("cannot create {}: {e}", dir.display())))
 }
 
 impl Provider for LocalProvider {
@@ -366,22 +157,27 @@ impl Provider for LocalProvider {
         if let Some((_, e)) = self.running.get(&service) {
             return Ok(e.clone());
         }
-        let (mut child, endpoint) = match service {
-            Service::Postgres => self.start_postgres()?,
-            Service::Redis => self.start_redis()?,
+        let kind = kinds::of(service);
+        let bin = kind.local_binary().ok_or_else(|| {
+            ServicesError::Unavailable(format!(
+                "no local {}: install it (`apt install {}`, or set {}) or use another provider",
+                kind.title(),
+                kind.package(),
+                kind.binary_var()
+            ))
+        })?;
+        let port = free_port()?;
+        let cmd = kind.local_command(&bin, &self.run_dir, port)?;
+        let log = format!("{}.log", service.as_str());
+        let mut child = self.spawn(cmd, &log)?;
+        let endpoint = Endpoint {
+            url: kind.admin_url(port),
+            source: Source::Local,
         };
-        let ready = match service {
-            Service::Postgres => clients::wait_for_postgres(&endpoint.url, Duration::from_secs(30)),
-            Service::Redis => clients::wait_for_redis(&endpoint.url, Duration::from_secs(15)),
-        };
-        if let Err(e) = ready {
+        if let Err(e) = kind.wait_ready(&endpoint.url, kind.start_timeout()) {
             let _ = child.kill();
             let _ = child.wait();
-            let log = match service {
-                Service::Postgres => "postgres.log",
-                Service::Redis => "redis.log",
-            };
-            let tail = std::fs::read_to_string(self.run_dir.join(log)).unwrap_or_default();
+            let tail = std::fs::read_to_string(self.run_dir.join(&log)).unwrap_or_default();
             let tail: Vec<&str> = tail.lines().rev().take(5).collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
             return Err(ServicesError::Unreachable(format!(

@@ -1,26 +1,27 @@
-//! Services (Postgres, Redis) for integration exercises.
+//! Services (Postgres, Redis, NATS) for integration exercises.
 //!
 //! An exercise lists what it needs in info.toml. Before it runs, the runner takes a [`Lease`]:
-//! a database of its own (created from a template) and a Redis logical database of its own,
-//! passed to the tests as DATABASE_URL and REDIS_URL and cleaned up when the lease ends. Nothing
+//! a namespace of its own in each service (a database, a Redis logical database, a NATS
+//! prefix: see [`kinds`], where each service is described once), passed to the tests as
+//! variables (DATABASE_URL, REDIS_URL, NATS_URL…) and cleaned up when the lease ends. Nothing
 //! leaks between exercises, runs or concurrent runs.
 //!
 //! Where the servers come from is a [`Provider`]: URLs the learner gives (external), containers
 //! through the Docker API (Docker or Podman), or local binaries. `auto` picks, per service, the
 //! first that works, in that order — after servers left running by `exercise services up`.
 
-pub mod clients;
 pub mod config;
 pub mod container;
 pub mod external;
+pub mod kinds;
 pub mod local;
+pub mod nats_wire;
 pub mod registry;
 pub mod resp;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use crate::course::Service;
 pub use config::ServicesConfig;
@@ -80,7 +81,7 @@ impl ProviderKind {
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
-    /// DATABASE_URL / REDIS_URL, set by the learner.
+    /// DATABASE_URL / REDIS_URL / NATS_URL, set by the learner.
     External,
     /// Servers left running by `exercise services up`.
     #[serde(rename = "services up")]
@@ -142,9 +143,6 @@ pub trait Provider: Send {
     fn stop(&mut self);
 }
 
-/// Redis logical databases handed out to runs; 0 is left to the learner's own experiments.
-const REDIS_DBS: std::ops::RangeInclusive<u8> = 1..=15;
-
 pub struct Services {
     kind: ProviderKind,
     config: ServicesConfig,
@@ -152,7 +150,6 @@ pub struct Services {
     /// Created on first use, so that exercises without services never touch an engine.
     providers: BTreeMap<Source, Box<dyn Provider>>,
     endpoints: BTreeMap<Service, Endpoint>,
-    redis_dbs: RedisPool,
     serial: AtomicU64,
 }
 
@@ -168,7 +165,6 @@ impl Services {
             course_root,
             providers: BTreeMap::new(),
             endpoints: BTreeMap::new(),
-            redis_dbs: Arc::new(Mutex::new(REDIS_DBS.collect())),
             serial: AtomicU64::new(0),
         })
     }
@@ -230,39 +226,18 @@ impl Services {
         }
     }
 
-    /// Everything one run of `package` needs: its own database and Redis namespace.
+    /// Everything one run of `package` needs: a namespace of its own in each service.
     pub fn lease(&mut self, package: &str, services: &[Service]) -> Result<Lease, ServicesError> {
         let mut lease = Lease::default();
+        if services.is_empty() {
+            return Ok(lease);
+        }
+        let run = run_name(package, self.serial.fetch_add(1, Ordering::SeqCst));
         for &service in services {
             let endpoint = self.endpoint(service)?;
-            match service {
-                Service::Postgres => {
-                    let serial = self.serial.fetch_add(1, Ordering::SeqCst);
-                    let db = clients::run_database_name(package, serial);
-                    clients::create_database(&endpoint.url, &db)?;
-                    lease.env.push((
-                        service.env_var().to_owned(),
-                        clients::with_database(&endpoint.url, &db),
-                    ));
-                    lease.postgres = Some((endpoint.url.clone(), db));
-                }
-                Service::Redis => {
-                    let db = self
-                        .redis_dbs
-                        .lock()
-                        .ok()
-                        .and_then(|mut free| free.pop_first())
-                        .ok_or_else(|| {
-                            ServicesError::Unavailable(
-                                "all 15 Redis databases are in use by other runs".into(),
-                            )
-                        })?;
-                    let url = clients::with_redis_db(&endpoint.url, db);
-                    lease.redis = Some((url.clone(), db, Arc::clone(&self.redis_dbs)));
-                    clients::flush_redis_db(&url)?;
-                    lease.env.push((service.env_var().to_owned(), url));
-                }
-            }
+            let space = kinds::of(service).lease(&endpoint.url, &run)?;
+            lease.env.extend(space.env.iter().cloned());
+            lease.spaces.push(space);
         }
         Ok(lease)
     }
@@ -283,31 +258,35 @@ impl Drop for Services {
     }
 }
 
-/// The free Redis logical databases, shared by the leases that hand them back.
-type RedisPool = Arc<Mutex<BTreeSet<u8>>>;
-
-/// The services one run holds; dropping it drops the run's databases and flushes its Redis db.
+/// The services one run holds; dropping it releases each namespace (drops the run's databases,
+/// flushes its Redis database, deletes its streams).
 #[derive(Default)]
 pub struct Lease {
     pub env: Vec<(String, String)>,
-    /// (admin URL, run database)
-    postgres: Option<(String, String)>,
-    /// (URL with the db index, db index, pool to return it to)
-    redis: Option<(String, u8, RedisPool)>,
+    spaces: Vec<kinds::RunSpace>,
 }
 
-impl Drop for Lease {
-    fn drop(&mut self) {
-        if let Some((admin, db)) = self.postgres.take() {
-            clients::drop_databases(&admin, &db);
-        }
-        if let Some((url, db, pool)) = self.redis.take() {
-            let _ = clients::flush_redis_db(&url);
-            if let Ok(mut free) = pool.lock() {
-                free.insert(db);
-            }
-        }
+/// Postgres refuses identifiers longer than 63 bytes.
+const MAX_IDENT: usize = 63;
+
+/// The longest run name: the support crates name a test's own namespace `<run>_<pid>_<n>` (up
+/// to 22 more bytes), and Postgres silently truncates identifiers past 63 bytes, which would
+/// make two tests' databases one.
+pub const MAX_RUN_NAME: usize = MAX_IDENT - 23;
+
+/// A name for one run of one exercise, unique within this machine, the same in every service
+/// (a database, a NATS prefix). The unique part comes first: only the exercise name, there for
+/// whoever reads `\l`, is ever cut short. Package names are `[a-z0-9_]` (cargo allows `-` too,
+/// which NATS names and unquoted SQL would not like, so it becomes `_`).
+pub fn run_name(exercise: &str, serial: u64) -> String {
+    let exercise = exercise.replace('-', "_");
+    let mut name = format!("bk_{}_{serial}_{exercise}", std::process::id());
+    let mut end = name.len().min(MAX_RUN_NAME);
+    while !name.is_char_boundary(end) {
+        end -= 1;
     }
+    name.truncate(end);
+    name
 }
 
 /// A free TCP port on the loopback interface (bound, read, released).
@@ -319,26 +298,17 @@ pub(crate) fn free_port() -> Result<u16, ServicesError> {
 }
 
 fn no_provider_message(service: Service) -> String {
-    let (name, var, example, bin) = match service {
-        Service::Postgres => (
-            "Postgres",
-            "DATABASE_URL",
-            "postgres://user:password@127.0.0.1:5432/postgres",
-            "postgresql (initdb, postgres)",
-        ),
-        Service::Redis => (
-            "Redis",
-            "REDIS_URL",
-            "redis://127.0.0.1:6379",
-            "redis-server",
-        ),
-    };
+    let kind = kinds::of(service);
     format!(
         "this exercise needs {name}, and none is available. Any one of these works:\n  \
          1. a container engine: start Docker, or Podman's socket (`systemctl --user start podman.socket` \
          and export DOCKER_HOST); `exercise doctor` checks it\n  \
-         2. local binaries: install {bin} (e.g. `apt install postgresql redis-server`)\n  \
-         3. a server you run: export {var}={example}"
+         2. local binaries: install {package} (e.g. `apt install {package}`)\n  \
+         3. a server you run: export {var}={example}",
+        name = kind.title(),
+        package = kind.package(),
+        var = service.env_var(),
+        example = kind.example_url(),
     )
 }
 
@@ -375,7 +345,7 @@ mod tests {
 
     #[test]
     fn the_missing_service_message_names_every_way() {
-        for service in [Service::Postgres, Service::Redis] {
+        for service in Service::ALL {
             let text = no_provider_message(service);
             for way in [
                 "1. a container engine",
@@ -386,5 +356,18 @@ mod tests {
             }
             assert!(text.contains(service.env_var()), "{text}");
         }
+    }
+
+    #[test]
+    fn run_names_fit_postgres_and_stay_unique() {
+        let long = "rest_capstone__select_before_insert_duplicate_url_mutant";
+        let a = run_name(long, 7);
+        let b = run_name(long, 8);
+        assert!(a.len() <= MAX_RUN_NAME, "{a}");
+        assert!(a.starts_with("bk_"));
+        assert_ne!(a, b, "the serial survives truncation");
+        // Room for the support crates' per-test suffix `_<pid>_<n>` within 63 bytes.
+        assert!(format!("{a}_{}_{}", u32::MAX, u32::MAX).len() <= MAX_IDENT);
+        assert!(!run_name("events-basics", 1).contains('-'));
     }
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::course::Service;
 use crate::instructor::report::Format;
 use crate::services::ProviderKind;
 use crate::ui::ColorWhen;
@@ -120,8 +121,12 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ServicesCommand {
-    /// Start Postgres and Redis and keep them running until `services down`; later runs reuse them
-    Up,
+    /// Start the services the course uses and keep them running until `services down`; later runs reuse them
+    Up {
+        /// Only these (postgres, redis, nats); without any, every service the course's exercises use
+        #[arg(value_name = "SERVICE", value_parser = parse_service)]
+        only: Vec<Service>,
+    },
     /// Show what is running and whether it answers
     Status,
     /// Stop what `services up` started
@@ -174,6 +179,16 @@ impl From<WatchArgs> for crate::watch::WatchOptions {
             prepare: !args.no_prepare,
         }
     }
+}
+
+fn parse_service(name: &str) -> Result<Service, String> {
+    Service::ALL
+        .into_iter()
+        .find(|s| s.as_str() == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Service::ALL.iter().map(|s| s.as_str()).collect();
+            format!("no service `{name}`: the services are {}", names.join(", "))
+        })
 }
 
 #[cfg(test)]

@@ -632,6 +632,46 @@ fn services_up_are_reused_then_stopped() {
     );
 }
 
+#[test]
+fn services_up_starts_only_what_is_named() {
+    let course = solved_svc();
+    let out = course
+        .cmd()
+        .args(["services", "up", "mysql"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    assert!(
+        stderr(&out).contains("no service `mysql`: the services are postgres, redis, nats"),
+        "{}",
+        stderr(&out)
+    );
+    if !local_binaries() {
+        return;
+    }
+    let out = with_provider(&course, "local")
+        .args(["services", "up", "nats"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let urls: Vec<String> = stdout(&out)
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(var, _)| var.to_owned()))
+        .collect();
+    assert_eq!(urls, ["NATS_URL"], "only NATS is started");
+    let out = with_provider(&course, "local")
+        .args(["services", "up", "postgres"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("already running NATS, without Postgres"),
+        "{}",
+        stderr(&out)
+    );
+    course.cmd().args(["services", "down"]).assert().success();
+}
+
 /// verify's verdict on a mutant must not depend on its name. Postgres cuts identifiers at 63
 /// bytes without an error, so a run database named after a long mutant, plus the per-test
 /// suffix the support crate adds (`<run>_<pid>_<n>`), once made two tests' databases the same

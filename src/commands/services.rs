@@ -36,7 +36,7 @@ fn titles(services: &[Service]) -> String {
 
 pub fn services(course: &Course, kind: Option<ProviderKind>, cmd: ServicesCommand) -> Result<Exit> {
     match cmd {
-        ServicesCommand::Up => up(course, kind),
+        ServicesCommand::Up { only } => up(course, kind, only),
         ServicesCommand::Status => status(course),
         ServicesCommand::Down => down(course),
     }
@@ -48,17 +48,33 @@ fn print_urls(entries: &Entries) {
     }
 }
 
-fn up(course: &Course, kind: Option<ProviderKind>) -> Result<Exit> {
+fn up(course: &Course, kind: Option<ProviderKind>, named: Vec<Service>) -> Result<Exit> {
     let root = &course.root;
-    let existing = registry::load(root)?;
-    if !existing.is_empty() && existing.values().all(|e| registry::port_open(&e.url)) {
-        anstream::eprintln!("Already running (`exercise services down` stops them):");
-        print_urls(&existing);
-        return Ok(Exit::Success);
-    }
-    let services = used_by(course);
+    let services = if named.is_empty() {
+        used_by(course)
+    } else {
+        named
+    };
     if services.is_empty() {
         bail!("this course's exercises use no services: there is nothing to start");
+    }
+    let existing = registry::load(root)?;
+    if !existing.is_empty() && existing.values().all(|e| registry::port_open(&e.url)) {
+        let missing: Vec<Service> = services
+            .iter()
+            .copied()
+            .filter(|s| !existing.contains_key(s))
+            .collect();
+        if missing.is_empty() {
+            anstream::eprintln!("Already running (`exercise services down` stops them):");
+            print_urls(&existing);
+            return Ok(Exit::Success);
+        }
+        bail!(
+            "`services up` is already running {}, without {}: `exercise services down`, then start all you need at once",
+            titles(&existing.keys().copied().collect::<Vec<_>>()),
+            titles(&missing)
+        );
     }
     crate::cleanup::install_signal_handler();
     let config = ServicesConfig::load(root)?;

@@ -38,15 +38,8 @@ impl Bus {
     /// `<run prefix>_<pid>_<n>` (the run prefix is `manual` outside `exercise`).
     pub async fn new() -> Bus {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let run = std::env::var(PREFIX_VAR)
-            .ok()
-            .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| "manual".to_owned());
-        let prefix = format!(
-            "{run}_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        );
+        let run = std::env::var(PREFIX_VAR).ok();
+        let prefix = test_prefix(run.as_deref(), NEXT.fetch_add(1, Ordering::SeqCst));
         let url = nats_url();
         let client = async_nats::connect(&url).await.unwrap_or_else(|e| {
             panic!("[test infrastructure] cannot connect to NATS_URL={url}: {e}")
@@ -76,5 +69,32 @@ impl Bus {
 
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+}
+
+/// `<run>_<pid>_<n>`: the run's prefix first, so that the runner's cleanup (every stream named
+/// after the run) finds this test's streams too.
+fn test_prefix(run: Option<&str>, n: usize) -> String {
+    let run = run.filter(|p| !p.is_empty()).unwrap_or("manual");
+    format!("{run}_{}_{n}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tests_names_live_under_its_runs_prefix_and_no_other_tests() {
+        let a = test_prefix(Some("bk_7_0_orders"), 0);
+        let b = test_prefix(Some("bk_7_0_orders"), 1);
+        assert!(a.starts_with("bk_7_0_orders_"), "{a}");
+        assert_ne!(a, b);
+        assert!(test_prefix(None, 0).starts_with("manual_"));
+        assert!(test_prefix(Some(""), 0).starts_with("manual_"));
+        // NATS names: no dots, spaces or wildcards in a stream name or a subject token.
+        assert!(
+            a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{a}"
+        );
     }
 }

@@ -42,7 +42,9 @@ pub enum ApiError {
 impl IntoResponse for ApiError {
     /// The status for the variant, and a JSON body `{"error": "<message>"}`.
     fn into_response(self) -> Response {
-        todo!("match self to (StatusCode, message), then (status, Json(json!({{ \"error\": message }}))).into_response()")
+        todo!(
+            "match self to (StatusCode, message), then (status, Json(json!({{ \"error\": message }}))).into_response()"
+        )
     }
 }
 

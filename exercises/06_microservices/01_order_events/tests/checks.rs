@@ -55,7 +55,9 @@ async fn publishing_an_order_again_stores_it_once() {
     let (a, b) = (order("o-1", 1250), order("o-2", 990));
     publish_order(&js, &subject, &a).await.expect("publish o-1");
     // The acknowledgement of the first publish was lost, so the producer sends it again.
-    publish_order(&js, &subject, &a).await.expect("publish o-1 again");
+    publish_order(&js, &subject, &a)
+        .await
+        .expect("publish o-1 again");
     publish_order(&js, &subject, &b).await.expect("publish o-2");
 
     let stored = stream
@@ -150,7 +152,10 @@ async fn an_order_whose_apply_failed_comes_again_and_none_is_lost() {
         "each order applied exactly once: an order applied but not acknowledged is delivered \
          (and applied) again after ack_wait"
     );
-    assert_eq!(reported, 3, "process_pending returns how many orders it applied");
+    assert_eq!(
+        reported, 3,
+        "process_pending returns how many orders it applied"
+    );
     let state = consumer_state(&mut consumer).await;
     assert_eq!(
         (state.num_ack_pending, state.num_pending),

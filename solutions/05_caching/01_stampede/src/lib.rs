@@ -13,8 +13,9 @@ use moka::future::Cache;
 pub struct LoadError(pub String);
 
 /// Loads the price (in cents) of a SKU from the slow source of truth.
-pub type Loader =
-    Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = Result<u64, LoadError>> + Send>> + Send + Sync>;
+pub type Loader = Arc<
+    dyn Fn(String) -> Pin<Box<dyn Future<Output = Result<u64, LoadError>> + Send>> + Send + Sync,
+>;
 
 pub struct Prices {
     cache: Cache<String, u64>,

@@ -14,8 +14,9 @@ use tokio::time::Instant;
 pub struct LoadError(pub String);
 
 /// Loads a value from the slow source of truth.
-pub type Loader =
-    Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = Result<u64, LoadError>> + Send>> + Send + Sync>;
+pub type Loader = Arc<
+    dyn Fn(String) -> Pin<Box<dyn Future<Output = Result<u64, LoadError>> + Send>> + Send + Sync,
+>;
 
 /// How far an entry's freshness lifetime may differ from `fresh`, either way.
 pub const JITTER: f64 = 0.10;

@@ -149,11 +149,12 @@ fn up(course: &Course, kind: Option<ProviderKind>, named: Vec<Service>) -> Resul
     }
     registry::save(root, &entries)?;
     anstream::eprintln!(
-        "{} {} {} running ({source}); exercises will use them until `exercise services down`.\n\
+        "{} {} {} running ({source}); exercises will use {} until `exercise services down`.\n\
          Each run still gets a namespace of its own (a database, a Redis database, a NATS prefix).",
         paint(GREEN, "✓"),
         titles(&services),
-        if services.len() == 1 { "is" } else { "are" }
+        if services.len() == 1 { "is" } else { "are" },
+        if services.len() == 1 { "it" } else { "them" }
     );
     print_urls(&entries);
     Ok(Exit::Success)

@@ -1,5 +1,7 @@
 //! Fault injection: a TCP proxy on 127.0.0.1 between an exercise and its server that cuts the
-//! connection at a chosen point, so a test can fail a write *halfway* and look for half-state.
+//! connection at a chosen point, so a test can fail a write *halfway* and look for half-state —
+//! or holds one message back until the test lets it go, so that another client's command lands
+//! *between* two of the code under test's (a check and the write that trusted it).
 //!
 //! The cut point is counted in round trips, which needs no knowledge of the protocol: a round
 //! trip is the client speaking and the server answering. `cut_after_round_trips(n)` lets the
@@ -15,14 +17,21 @@
 //! proxy.cut_after_round_trips(1);
 //! // ... run the write; then check, through a direct connection, that nothing is half-done.
 //! assert!(proxy.has_cut());
+//!
+//! // Or: let one round trip through, hold the next, act from another connection, release.
+//! proxy.hold_after_round_trips(1);
+//! // ... start the code under test; then, if proxy.held_within(limit).await, interleave:
+//! proxy.release();
 //! # }
 //! ```
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 
 #[derive(Default)]
 struct Plan {
@@ -31,12 +40,24 @@ struct Plan {
     /// The client has spoken and the server has not answered yet.
     awaiting_reply: bool,
     cut: bool,
+    /// Round trips to let through before holding the client's next message; None: no hold.
+    hold_after: Option<usize>,
+    hold_awaiting_reply: bool,
+    /// A message is held back.
+    holding: bool,
 }
 
-/// A proxy that relays every connection to `upstream` until told to cut.
+#[derive(Default)]
+struct Shared {
+    plan: Mutex<Plan>,
+    /// Signalled when a message is held and when it is released.
+    changed: Notify,
+}
+
+/// A proxy that relays every connection to `upstream` until told to cut or to hold.
 pub struct CutProxy {
     addr: SocketAddr,
-    plan: Arc<Mutex<Plan>>,
+    plan: Arc<Shared>,
     accept: tokio::task::JoinHandle<()>,
 }
 
@@ -49,7 +70,7 @@ impl CutProxy {
         let addr = listener
             .local_addr()
             .expect("[test infrastructure] the fault proxy's address");
-        let plan = Arc::new(Mutex::new(Plan::default()));
+        let plan = Arc::new(Shared::default());
         let upstream = upstream.to_owned();
         let accept = {
             let plan = Arc::clone(&plan);
@@ -91,11 +112,9 @@ impl CutProxy {
     /// Lets `n` more round trips through (across all connections), then cuts.
     pub fn cut_after_round_trips(&self, n: usize) {
         let mut plan = lock(&self.plan);
-        *plan = Plan {
-            allowed: Some(n),
-            awaiting_reply: false,
-            cut: false,
-        };
+        plan.allowed = Some(n);
+        plan.awaiting_reply = false;
+        plan.cut = false;
     }
 
     /// Back to relaying everything.
@@ -106,6 +125,37 @@ impl CutProxy {
     /// Whether a cut happened since the last `cut_after_round_trips`.
     pub fn has_cut(&self) -> bool {
         lock(&self.plan).cut
+    }
+
+    /// Lets `n` more round trips through (across all connections), then holds the next message a
+    /// client sends: it reaches the server only at `release`.
+    pub fn hold_after_round_trips(&self, n: usize) {
+        let mut plan = lock(&self.plan);
+        plan.hold_after = Some(n);
+        plan.hold_awaiting_reply = false;
+    }
+
+    /// Whether a message is held back within `limit` (false: the code under test sent no more).
+    pub async fn held_within(&self, limit: Duration) -> bool {
+        let wait = async {
+            loop {
+                let changed = self.plan.changed.notified();
+                if lock(&self.plan).holding {
+                    return;
+                }
+                changed.await;
+            }
+        };
+        tokio::time::timeout(limit, wait).await.is_ok()
+    }
+
+    /// Sends on what is held, and holds nothing more.
+    pub fn release(&self) {
+        let mut plan = lock(&self.plan);
+        plan.hold_after = None;
+        plan.holding = false;
+        drop(plan);
+        self.plan.changed.notify_waiters();
     }
 }
 
@@ -136,12 +186,13 @@ impl Drop for CutProxy {
     }
 }
 
-fn lock(plan: &Mutex<Plan>) -> MutexGuard<'_, Plan> {
-    plan.lock().unwrap_or_else(|e| e.into_inner())
+fn lock(shared: &Shared) -> MutexGuard<'_, Plan> {
+    shared.plan.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Copies both ways until either side closes, or the plan says cut (then both are dropped).
-async fn relay(mut client: TcpStream, mut server: TcpStream, plan: &Mutex<Plan>) {
+/// Copies both ways until either side closes, or the plan says cut (then both are dropped). A
+/// held message waits here, and so does the rest of its connection.
+async fn relay(mut client: TcpStream, mut server: TcpStream, plan: &Shared) {
     let (mut from_client, mut from_server) = ([0u8; 16 * 1024], [0u8; 16 * 1024]);
     loop {
         tokio::select! {
@@ -161,18 +212,51 @@ async fn relay(mut client: TcpStream, mut server: TcpStream, plan: &Mutex<Plan>)
                         plan.awaiting_reply = true;
                     }
                 }
+                if should_hold(plan) {
+                    plan.changed.notify_waiters();
+                    loop {
+                        let changed = plan.changed.notified();
+                        if !lock(plan).holding {
+                            break;
+                        }
+                        changed.await;
+                    }
+                }
                 if server.write_all(&from_client[..n]).await.is_err() {
                     return;
                 }
             }
             read = server.read(&mut from_server) => {
                 let n = match read { Ok(0) | Err(_) => return, Ok(n) => n };
-                lock(plan).awaiting_reply = false;
+                {
+                    let mut plan = lock(plan);
+                    plan.awaiting_reply = false;
+                    plan.hold_awaiting_reply = false;
+                }
                 if client.write_all(&from_server[..n]).await.is_err() {
                     return;
                 }
             }
         }
+    }
+}
+
+/// Counts a client message against the hold plan; true when this one is to be held.
+fn should_hold(shared: &Shared) -> bool {
+    let mut plan = lock(shared);
+    match plan.hold_after {
+        Some(_) if plan.hold_awaiting_reply => false,
+        Some(0) => {
+            plan.hold_after = None;
+            plan.holding = true;
+            true
+        }
+        Some(before) => {
+            plan.hold_after = Some(before - 1);
+            plan.hold_awaiting_reply = true;
+            false
+        }
+        None => false,
     }
 }
 
@@ -220,6 +304,30 @@ mod tests {
             "the third is cut"
         );
         assert!(proxy.has_cut());
+    }
+
+    #[tokio::test]
+    async fn holds_the_message_after_the_allowed_round_trips_until_released() {
+        let proxy = CutProxy::start(&echo().await.to_string()).await;
+        let mut s = TcpStream::connect(proxy.addr()).await.unwrap();
+        proxy.hold_after_round_trips(1);
+        assert_eq!(round_trip(&mut s, b"one").await.unwrap(), b"one");
+        assert!(
+            !proxy.held_within(Duration::from_millis(50)).await,
+            "nothing sent yet"
+        );
+        s.write_all(b"two").await.unwrap();
+        assert!(
+            proxy.held_within(Duration::from_secs(5)).await,
+            "the second is held"
+        );
+        let mut buf = [0u8; 3];
+        let early = tokio::time::timeout(Duration::from_millis(100), s.read_exact(&mut buf)).await;
+        assert!(early.is_err(), "a held message gets no answer");
+        proxy.release();
+        s.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"two", "released, it goes through");
+        assert_eq!(round_trip(&mut s, b"three").await.unwrap(), b"three");
     }
 
     #[test]

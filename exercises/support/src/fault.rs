@@ -45,6 +45,8 @@ struct Plan {
     hold_awaiting_reply: bool,
     /// A message is held back.
     holding: bool,
+    /// Connections open when `cut_now` was called; they are dropped at once.
+    cut_generation: u64,
 }
 
 #[derive(Default)]
@@ -127,6 +129,16 @@ impl CutProxy {
         lock(&self.plan).cut
     }
 
+    /// Drops every connection open now, both sides, as a network failure would; connections
+    /// made afterwards are relayed as before (a client that reconnects gets through).
+    pub fn cut_now(&self) {
+        let mut plan = lock(&self.plan);
+        plan.cut_generation += 1;
+        plan.cut = true;
+        drop(plan);
+        self.plan.changed.notify_waiters();
+    }
+
     /// Lets `n` more round trips through (across all connections), then holds the next message a
     /// client sends: it reaches the server only at `release`.
     pub fn hold_after_round_trips(&self, n: usize) {
@@ -194,8 +206,14 @@ fn lock(shared: &Shared) -> MutexGuard<'_, Plan> {
 /// held message waits here, and so does the rest of its connection.
 async fn relay(mut client: TcpStream, mut server: TcpStream, plan: &Shared) {
     let (mut from_client, mut from_server) = ([0u8; 16 * 1024], [0u8; 16 * 1024]);
+    let generation = lock(plan).cut_generation;
     loop {
+        let changed = plan.changed.notified();
+        if lock(plan).cut_generation != generation {
+            return;
+        }
         tokio::select! {
+            () = changed => continue,
             read = client.read(&mut from_client) => {
                 let n = match read { Ok(0) | Err(_) => return, Ok(n) => n };
                 {
@@ -328,6 +346,22 @@ mod tests {
         s.read_exact(&mut buf).await.unwrap();
         assert_eq!(&buf, b"two", "released, it goes through");
         assert_eq!(round_trip(&mut s, b"three").await.unwrap(), b"three");
+    }
+
+    #[tokio::test]
+    async fn cut_now_drops_open_connections_and_lets_new_ones_through() {
+        let proxy = CutProxy::start(&echo().await.to_string()).await;
+        let mut s = TcpStream::connect(proxy.addr()).await.unwrap();
+        assert_eq!(round_trip(&mut s, b"one").await.unwrap(), b"one");
+        proxy.cut_now();
+        let mut buf = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await;
+        assert!(
+            matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+            "the open connection is closed without a message from the client: {read:?}"
+        );
+        let mut again = TcpStream::connect(proxy.addr()).await.unwrap();
+        assert_eq!(round_trip(&mut again, b"two").await.unwrap(), b"two");
     }
 
     #[test]

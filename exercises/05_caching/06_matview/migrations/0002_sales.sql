@@ -1,0 +1,2 @@
+-- The materialized view `product_sales` (product_id, name, units), and what
+-- REFRESH MATERIALIZED VIEW CONCURRENTLY needs to work on it.

@@ -1,0 +1,31 @@
+//! A best-sellers list served from a materialized view: the aggregation runs once per refresh,
+//! not once per request, and a refresh never makes a reader wait.
+
+use sqlx::PgPool;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Seller {
+    pub product_id: i64,
+    pub name: String,
+    pub units: i64,
+}
+
+/// The `n` best-selling products as of the last refresh: most units first, ties by product id.
+pub async fn top_sellers(pool: &PgPool, n: i64) -> sqlx::Result<Vec<Seller>> {
+    sqlx::query_as(
+        "SELECT product_id, name, units FROM product_sales
+         ORDER BY units DESC, product_id
+         LIMIT $1",
+    )
+    .bind(n)
+    .fetch_all(pool)
+    .await
+}
+
+/// Recomputes `product_sales` while readers go on reading the previous contents.
+pub async fn refresh(pool: &PgPool) -> sqlx::Result<()> {
+    sqlx::query("REFRESH MATERIALIZED VIEW CONCURRENTLY product_sales")
+        .execute(pool)
+        .await
+        .map(|_| ())
+}

@@ -47,6 +47,9 @@ struct Plan {
     holding: bool,
     /// Connections open when `cut_now` was called; they are dropped at once.
     cut_generation: u64,
+    /// Round trips started since the proxy started (see `round_trips`).
+    round_trips: usize,
+    count_awaiting_reply: bool,
 }
 
 #[derive(Default)]
@@ -127,6 +130,13 @@ impl CutProxy {
     /// Whether a cut happened since the last `cut_after_round_trips`.
     pub fn has_cut(&self) -> bool {
         lock(&self.plan).cut
+    }
+
+    /// How many round trips clients have started through the proxy: a count of the requests
+    /// the code under test made, whatever the protocol (a statement sent as a prepare and an
+    /// execute may take two).
+    pub fn round_trips(&self) -> usize {
+        lock(&self.plan).round_trips
     }
 
     /// Drops every connection open now, both sides, as a network failure would; connections
@@ -230,6 +240,13 @@ async fn relay(mut client: TcpStream, mut server: TcpStream, plan: &Shared) {
                         plan.awaiting_reply = true;
                     }
                 }
+                {
+                    let mut plan = lock(plan);
+                    if !plan.count_awaiting_reply {
+                        plan.round_trips += 1;
+                        plan.count_awaiting_reply = true;
+                    }
+                }
                 if should_hold(plan) {
                     plan.changed.notify_waiters();
                     loop {
@@ -250,6 +267,7 @@ async fn relay(mut client: TcpStream, mut server: TcpStream, plan: &Shared) {
                     let mut plan = lock(plan);
                     plan.awaiting_reply = false;
                     plan.hold_awaiting_reply = false;
+                    plan.count_awaiting_reply = false;
                 }
                 if client.write_all(&from_server[..n]).await.is_err() {
                     return;
@@ -322,6 +340,11 @@ mod tests {
             "the third is cut"
         );
         assert!(proxy.has_cut());
+        assert_eq!(
+            proxy.round_trips(),
+            3,
+            "warm, one, two (three was cut before it went)"
+        );
     }
 
     #[tokio::test]

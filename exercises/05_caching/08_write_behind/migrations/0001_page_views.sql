@@ -1,0 +1,4 @@
+CREATE TABLE page_views (
+    page  TEXT PRIMARY KEY,
+    views BIGINT NOT NULL
+);

@@ -81,6 +81,31 @@ async fn catalog(test: &str) -> (Arc<Db>, Arc<Catalog<Shared>>) {
     (db, Arc::new(catalog))
 }
 
+type Reading = tokio::task::JoinHandle<redis::RedisResult<String>>;
+
+/// Starts `catalog.get("p1")` on a miss and returns once it has read the store and is paused
+/// there, with what resumes it.
+async fn reader_paused_after_its_read(
+    db: &Db,
+    catalog: &Arc<Catalog<Shared>>,
+) -> (Reading, oneshot::Sender<()>) {
+    let (taken_tx, taken_rx) = oneshot::channel();
+    let (resume_tx, resume_rx) = oneshot::channel();
+    *db.pause.lock().unwrap() = Some((taken_tx, resume_rx));
+    let reader = tokio::spawn({
+        let catalog = Arc::clone(catalog);
+        async move { catalog.get("p1").await }
+    });
+    within(
+        Duration::from_secs(5),
+        "the reader's read of the store",
+        taken_rx,
+    )
+    .await
+    .expect("the reader reads the store on a miss");
+    (reader, resume_tx)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_come_from_the_cache_until_a_write_invalidates_it() {
     let (db, catalog) = catalog("hits").await;
@@ -112,20 +137,7 @@ async fn reads_come_from_the_cache_until_a_write_invalidates_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_reader_cannot_put_back_a_value_older_than_the_last_write() {
     let (db, catalog) = catalog("race").await;
-    let (taken_tx, taken_rx) = oneshot::channel();
-    let (resume_tx, resume_rx) = oneshot::channel();
-    *db.pause.lock().unwrap() = Some((taken_tx, resume_rx));
-    let reader = tokio::spawn({
-        let catalog = Arc::clone(&catalog);
-        async move { catalog.get("p1").await }
-    });
-    within(
-        Duration::from_secs(5),
-        "the reader's read of the store",
-        taken_rx,
-    )
-    .await
-    .expect("the reader reads the store on a miss");
+    let (reader, resume_tx) = reader_paused_after_its_read(&db, &catalog).await;
     catalog.update("p1", "price 90").await.unwrap();
     resume_tx.send(()).unwrap();
     let read = within(Duration::from_secs(5), "the slow reader", reader)
@@ -166,20 +178,7 @@ async fn a_write_between_the_readers_check_and_its_fill_still_wins() {
         "inv:check-then-set:",
         TTL,
     ));
-    let (taken_tx, taken_rx) = oneshot::channel();
-    let (resume_tx, resume_rx) = oneshot::channel();
-    *db.pause.lock().unwrap() = Some((taken_tx, resume_rx));
-    let reading = tokio::spawn({
-        let reader = Arc::clone(&reader);
-        async move { reader.get("p1").await }
-    });
-    within(
-        Duration::from_secs(5),
-        "the reader's read of the store",
-        taken_rx,
-    )
-    .await
-    .expect("the reader reads the store on a miss");
+    let (reading, resume_tx) = reader_paused_after_its_read(&db, &reader).await;
     // From here the reader may send one command; its second, if any, is held back.
     proxy.hold_after_round_trips(1);
     resume_tx.send(()).unwrap();

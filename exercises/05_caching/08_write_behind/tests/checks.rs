@@ -16,6 +16,35 @@ async fn views(pool: &PgPool) -> HashMap<String, i64> {
         .collect()
 }
 
+/// `Counters::run` in a task, and the shutdown signal it waits for.
+struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<sqlx::Result<()>>,
+}
+
+impl Running {
+    fn start(counters: &Arc<Counters>, interval: Duration) -> Running {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(Arc::clone(counters).run(interval, async {
+            let _ = stopped.await;
+        }));
+        Running { stop, task }
+    }
+
+    /// Signals shutdown and waits for `run` to finish its last flush.
+    async fn shut_down(self) {
+        self.stop.send(()).unwrap();
+        within(
+            Duration::from_secs(10),
+            "run to finish after shutdown",
+            self.task,
+        )
+        .await
+        .unwrap()
+        .expect("the last flush");
+    }
+}
+
 /// 50 pages × 100 views, flushed three times, through a proxy that counts the round trips to
 /// the database.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,10 +83,7 @@ async fn thousands_of_views_are_written_in_a_statement_per_flush() {
 async fn counts_made_while_others_count_and_flush_are_exact() {
     let pool = db::isolated_pool().await;
     let counters = Counters::new(pool.clone());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let flusher = tokio::spawn(Arc::clone(&counters).run(Duration::from_millis(5), async {
-        let _ = stopped.await;
-    }));
+    let running = Running::start(&counters, Duration::from_millis(5));
     let hitters: Vec<_> = (0..8)
         .map(|t| {
             let counters = Arc::clone(&counters);
@@ -74,15 +100,7 @@ async fn counts_made_while_others_count_and_flush_are_exact() {
     for hitter in hitters {
         hitter.await.unwrap();
     }
-    stop.send(()).unwrap();
-    within(
-        Duration::from_secs(10),
-        "run to finish after shutdown",
-        flusher,
-    )
-    .await
-    .unwrap()
-    .expect("the last flush");
+    running.shut_down().await;
     let totals = views(&pool).await;
     assert_eq!(
         totals.values().sum::<i64>(),
@@ -157,22 +175,11 @@ async fn a_flush_cut_short_loses_nothing() {
 async fn shutting_down_writes_what_is_left() {
     let pool = db::isolated_pool().await;
     let counters = Counters::new(pool.clone());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     // An interval long enough that no tick flushes after the first.
-    let flusher = tokio::spawn(Arc::clone(&counters).run(Duration::from_secs(3600), async {
-        let _ = stopped.await;
-    }));
+    let running = Running::start(&counters, Duration::from_secs(3600));
     tokio::time::sleep(Duration::from_millis(50)).await;
     counters.incr("/checkout", 42);
-    stop.send(()).unwrap();
-    within(
-        Duration::from_secs(10),
-        "run to finish after shutdown",
-        flusher,
-    )
-    .await
-    .unwrap()
-    .expect("the last flush");
+    running.shut_down().await;
     assert_eq!(
         views(&pool).await.get("/checkout"),
         Some(&42),
@@ -185,10 +192,7 @@ async fn shutting_down_writes_what_is_left() {
 async fn the_counts_are_flushed_on_every_tick() {
     let pool = db::isolated_pool().await;
     let counters = Counters::new(pool.clone());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let flusher = tokio::spawn(Arc::clone(&counters).run(Duration::from_millis(50), async {
-        let _ = stopped.await;
-    }));
+    let running = Running::start(&counters, Duration::from_millis(50));
     counters.incr("/pricing", 3);
     let mut seen = None;
     for _ in 0..100 {
@@ -198,8 +202,7 @@ async fn the_counts_are_flushed_on_every_tick() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    stop.send(()).unwrap();
-    flusher.await.unwrap().unwrap();
+    running.shut_down().await;
     assert_eq!(
         seen,
         Some(3),

@@ -39,6 +39,15 @@ async fn orders(bus: &Bus) -> (jetstream::Context, stream::Stream, PullConsumer)
     (js, stream, consumer)
 }
 
+async fn stored(stream: &mut stream::Stream) -> u64 {
+    stream
+        .info()
+        .await
+        .unwrap_or_else(|e| panic!("[test infrastructure] cannot read the stream: {e}"))
+        .state
+        .messages
+}
+
 async fn consumer_state(consumer: &mut PullConsumer) -> jetstream::consumer::Info {
     consumer
         .info()
@@ -60,12 +69,7 @@ async fn publishing_an_order_again_stores_it_once() {
         .expect("publish o-1 again");
     publish_order(&js, &subject, &b).await.expect("publish o-2");
 
-    let stored = stream
-        .info()
-        .await
-        .unwrap_or_else(|e| panic!("[test infrastructure] cannot read the stream: {e}"))
-        .state
-        .messages;
+    let stored = stored(&mut stream).await;
     assert_eq!(
         stored, 2,
         "o-1 published twice and o-2 once must leave 2 messages in the stream, found {stored}: \
@@ -100,12 +104,7 @@ async fn a_publish_no_stream_stored_is_an_error() {
          the producer believes it is stored. A JetStream publish is confirmed by an \
          acknowledgement from the stream; wait for it"
     );
-    let stored = stream
-        .info()
-        .await
-        .unwrap_or_else(|e| panic!("[test infrastructure] cannot read the stream: {e}"))
-        .state
-        .messages;
+    let stored = stored(&mut stream).await;
     assert_eq!(stored, 0, "nothing reached the ORDERS stream");
 }
 

@@ -16,8 +16,8 @@ use crate::services::nats_wire::Connection;
 
 /// The variable naming a run's namespace.
 pub const PREFIX_VAR: &str = "BACKLINGS_NATS_PREFIX";
-/// The oldest server the course runs on: Debian's is 2.9, and the exercises' client is built
-/// for the 2.9 JetStream API (async-nats without its `server_2_10` feature).
+/// The oldest server the course runs on: Debian's is 2.9, and the exercises' client offers only
+/// the JetStream settings 2.9 implements (async-nats without its `server_2_10`… features).
 pub const MIN_NATS: (u32, u32) = (2, 9);
 
 pub struct Nats;

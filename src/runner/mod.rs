@@ -22,7 +22,7 @@ pub use libtest::{TestCase, TestStatus};
 pub use process::Cancel;
 
 use crate::course::{ExerciseInfo, Service};
-use crate::services::{Lease, Services};
+use crate::services::Services;
 
 /// What to run: a package of a workspace, its services and its time limit. Built from a
 /// manifest entry for learners; verify and grade make their own (one per variant).
@@ -159,27 +159,25 @@ pub fn run_one(job: &Job, services: &mut Services, opts: &Options) -> Result<Out
 pub fn run_many(jobs: &[Job], services: &mut Services, opts: &Options) -> Result<Vec<Outcome>> {
     let started = std::time::Instant::now();
     let mut slots: Vec<Option<Outcome>> = vec![None; jobs.len()];
-    let mut leases: Vec<Option<Lease>> = Vec::with_capacity(jobs.len());
+    // The servers are found or started first (a missing one is every such job's verdict); each
+    // run leases its namespaces just before its tests and gives them back right after.
+    let mut runnable = vec![true; jobs.len()];
     for (i, job) in jobs.iter().enumerate() {
         // Jobs without services never touch the services layer (no engine probe).
         if job.services.is_empty() {
-            leases.push(Some(Lease::default()));
             continue;
         }
-        match services.lease(&job.package, &job.services) {
-            Ok(lease) => leases.push(Some(lease)),
-            Err(e) => {
-                let o = Outcome::of_job(job, Verdict::ServicesUnavailable, e.to_string());
-                (opts.on_event)(Event::Finished(&o));
-                slots[i] = Some(o);
-                leases.push(None);
-            }
+        if let Err(e) = services.prepare(&job.services) {
+            let o = Outcome::of_job(job, Verdict::ServicesUnavailable, e.to_string());
+            (opts.on_event)(Event::Finished(&o));
+            slots[i] = Some(o);
+            runnable[i] = false;
         }
     }
     let packages: Vec<&str> = jobs
         .iter()
-        .zip(&leases)
-        .filter(|(_, lease)| lease.is_some())
+        .zip(&runnable)
+        .filter(|(_, runnable)| **runnable)
         .map(|(job, _)| job.package.as_str())
         .collect();
     if !packages.is_empty() {
@@ -201,12 +199,29 @@ pub fn run_many(jobs: &[Job], services: &mut Services, opts: &Options) -> Result
         let first_error = Mutex::new(None);
         // The guard is dropped inside the closure, so no worker holds the queue while testing.
         let next = || queue.lock().ok().and_then(|mut q| q.pop());
+        let leaser = services.leaser();
         std::thread::scope(|scope| {
             for _ in 0..opts.jobs.max(1) {
                 scope.spawn(|| {
                     while let Some(i) = next() {
-                        let env = leases[i].as_ref().map_or(&[][..], |l| l.env.as_slice());
-                        match execute::test_job(&jobs[i], &built, env, opts.cancel) {
+                        let lease = match leaser.lease(&jobs[i].package, &jobs[i].services) {
+                            Ok(lease) => lease,
+                            Err(e) => {
+                                let o = Outcome::of_job(
+                                    &jobs[i],
+                                    Verdict::ServicesUnavailable,
+                                    e.to_string(),
+                                );
+                                (opts.on_event)(Event::Finished(&o));
+                                if let Ok(mut r) = results.lock() {
+                                    r.push((i, o));
+                                }
+                                continue;
+                            }
+                        };
+                        let outcome = execute::test_job(&jobs[i], &built, &lease.env, opts.cancel);
+                        drop(lease);
+                        match outcome {
                             Ok(o) => {
                                 (opts.on_event)(Event::Finished(&o));
                                 if let Ok(mut r) = results.lock() {

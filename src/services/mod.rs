@@ -226,20 +226,29 @@ impl Services {
         }
     }
 
+    /// Starts or finds the servers of `services`, so that runs can then lease namespaces in
+    /// them from any thread (see `leaser`).
+    pub fn prepare(&mut self, services: &[Service]) -> Result<(), ServicesError> {
+        for &service in services {
+            self.endpoint(service)?;
+        }
+        Ok(())
+    }
+
+    /// Hands out runs' namespaces in the servers already prepared; shareable between threads,
+    /// so that each run takes its lease just before its tests and gives it back right after
+    /// (Redis has 15 databases to hand out, however many runs are queued).
+    pub fn leaser(&self) -> Leaser<'_> {
+        Leaser {
+            endpoints: &self.endpoints,
+            serial: &self.serial,
+        }
+    }
+
     /// Everything one run of `package` needs: a namespace of its own in each service.
     pub fn lease(&mut self, package: &str, services: &[Service]) -> Result<Lease, ServicesError> {
-        let mut lease = Lease::default();
-        if services.is_empty() {
-            return Ok(lease);
-        }
-        let run = run_name(package, self.serial.fetch_add(1, Ordering::SeqCst));
-        for &service in services {
-            let endpoint = self.endpoint(service)?;
-            let space = kinds::of(service).lease(&endpoint.url, &run)?;
-            lease.env.extend(space.env.iter().cloned());
-            lease.spaces.push(space);
-        }
-        Ok(lease)
+        self.prepare(services)?;
+        self.leaser().lease(package, services)
     }
 
     /// Stops whatever was started (containers removed, local servers stopped).
@@ -255,6 +264,35 @@ impl Services {
 impl Drop for Services {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// Leases in servers already prepared (`Services::prepare`).
+pub struct Leaser<'a> {
+    endpoints: &'a BTreeMap<Service, Endpoint>,
+    serial: &'a AtomicU64,
+}
+
+impl Leaser<'_> {
+    /// A namespace of its own for one run of `package` in each of `services`.
+    pub fn lease(&self, package: &str, services: &[Service]) -> Result<Lease, ServicesError> {
+        let mut lease = Lease::default();
+        if services.is_empty() {
+            return Ok(lease);
+        }
+        let run = run_name(package, self.serial.fetch_add(1, Ordering::SeqCst));
+        for &service in services {
+            let endpoint = self.endpoints.get(&service).ok_or_else(|| {
+                ServicesError::Unavailable(format!(
+                    "{} was not prepared before its runs",
+                    kinds::of(service).title()
+                ))
+            })?;
+            let space = kinds::of(service).lease(&endpoint.url, &run)?;
+            lease.env.extend(space.env.iter().cloned());
+            lease.spaces.push(space);
+        }
+        Ok(lease)
     }
 }
 

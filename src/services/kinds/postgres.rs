@@ -269,20 +269,39 @@ pub fn with_database(url: &str, db: &str) -> String {
 /// empty database: copying it is fast and leaves `template1` alone.
 fn create_database(admin_url: &str, db: &str) -> Result<(), ServicesError> {
     let mut client = connect(admin_url).map_err(|e| pg_error(admin_url, "connect", e))?;
-    let exists = client
-        .query_opt(
-            "SELECT 1 FROM pg_database WHERE datname = $1",
-            &[&TEMPLATE_DB],
-        )
-        .map_err(|e| pg_error(admin_url, "look up the template", e))?
-        .is_some();
-    if !exists
-        && let Err(e) =
-            client.batch_execute(&format!("CREATE DATABASE {TEMPLATE_DB} TEMPLATE template0"))
-    {
-        // Another run created it at the same moment: fine.
-        if e.code() != Some(&postgres::error::SqlState::DUPLICATE_DATABASE) {
-            return Err(pg_error(admin_url, "create the template database", e));
+    // Runs lease concurrently: two may find no template and create it at the same moment (one
+    // wins, the other sees a duplicate) or while the other copies template0 (in use: retry).
+    // Within this process they take turns.
+    static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = CREATING.lock().unwrap_or_else(|e| e.into_inner());
+    let mut attempts = 0;
+    loop {
+        let exists = client
+            .query_opt(
+                "SELECT 1 FROM pg_database WHERE datname = $1",
+                &[&TEMPLATE_DB],
+            )
+            .map_err(|e| pg_error(admin_url, "look up the template", e))?
+            .is_some();
+        if exists {
+            break;
+        }
+        match client.batch_execute(&format!("CREATE DATABASE {TEMPLATE_DB} TEMPLATE template0")) {
+            Ok(()) => break,
+            // A concurrent CREATE of the same name fails on pg_database's unique index.
+            Err(e)
+                if e.code() == Some(&postgres::error::SqlState::DUPLICATE_DATABASE)
+                    || e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) =>
+            {
+                break;
+            }
+            Err(e)
+                if attempts < 50 && e.code() == Some(&postgres::error::SqlState::OBJECT_IN_USE) =>
+            {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(pg_error(admin_url, "create the template database", e)),
         }
     }
     let sql = format!("CREATE DATABASE \"{db}\" TEMPLATE {TEMPLATE_DB}");
@@ -321,7 +340,15 @@ fn drop_databases(admin_url: &str, db: &str) {
 }
 
 fn pg_error(url: &str, what: &str, e: postgres::Error) -> ServicesError {
-    ServicesError::Unreachable(format!("Postgres at {}: cannot {what}: {e}", redact(url)))
+    // The client's Display of a server error is just "db error": say what the server said.
+    let detail = e.as_db_error().map_or_else(
+        || e.to_string(),
+        |d| format!("{} ({})", d.message(), d.code().code()),
+    );
+    ServicesError::Unreachable(format!(
+        "Postgres at {}: cannot {what}: {detail}",
+        redact(url)
+    ))
 }
 
 #[cfg(test)]

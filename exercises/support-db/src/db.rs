@@ -147,26 +147,42 @@ pub fn sqlstate(err: &sqlx::Error) -> Option<String> {
 }
 
 /// Runs `fut` and returns its output with every SQL statement it sent, as sqlx reports them
-/// (one `tracing` event per statement, target `sqlx::query`). The recorder is installed for the
-/// current thread only: use it in a `#[tokio::test]` (one thread), where everything the future
-/// does, spawned tasks included, runs on that thread.
+/// (one `tracing` event per statement, target `sqlx::query`). Statements are attributed to the
+/// thread that sends them: use it in a `#[tokio::test]` (one thread), where everything the
+/// future does, spawned tasks included, runs on that thread.
+///
+/// The recorder is one global subscriber, installed at the first call, that keeps a statement
+/// when its thread is recording. A subscriber per call (`set_default`) is not reliable: tests
+/// of one binary run on several threads, and tracing's cached callsite interest and maximum
+/// level, shared by all threads, let such a recorder miss every statement of a run now and then.
 pub async fn record_statements<T>(fut: impl std::future::Future<Output = T>) -> (T, Vec<String>) {
     use tracing_subscriber::layer::SubscriberExt;
 
-    let recorder = StatementRecorder::default();
-    let statements = recorder.statements.clone();
-    let subscriber = tracing_subscriber::registry().with(recorder);
-    let guard = tracing::subscriber::set_default(subscriber);
+    static INSTALLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let installed = *INSTALLED.get_or_init(|| {
+        let subscriber = tracing_subscriber::registry().with(StatementRecorder);
+        tracing::subscriber::set_global_default(subscriber).is_ok()
+    });
+    assert!(
+        installed,
+        "[test infrastructure] record_statements needs the global tracing subscriber, and this \
+         test binary already installed one"
+    );
+    let statements = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    RECORDING.with(|r| *r.borrow_mut() = Some(std::sync::Arc::clone(&statements)));
     let out = fut.await;
-    drop(guard);
+    RECORDING.with(|r| *r.borrow_mut() = None);
     let recorded = std::mem::take(&mut *statements.lock().unwrap_or_else(|e| e.into_inner()));
     (out, recorded)
 }
 
-#[derive(Default)]
-struct StatementRecorder {
-    statements: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+thread_local! {
+    /// Where this thread's statements go while it records.
+    static RECORDING: std::cell::RefCell<Option<std::sync::Arc<std::sync::Mutex<Vec<String>>>>> =
+        const { std::cell::RefCell::new(None) };
 }
+
+struct StatementRecorder;
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StatementRecorder {
     fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
@@ -200,9 +216,13 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StatementRecorder 
         } else {
             sql.statement
         };
-        self.statements
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(text);
+        RECORDING.with(|r| {
+            if let Some(statements) = r.borrow().as_ref() {
+                statements
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(text);
+            }
+        });
     }
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Endpoint, Provider, ServicesError, Source, free_port, kinds};
+use super::{Endpoint, Provider, ServicesError, Source, create_shared_dir, free_port, kinds};
 use crate::cleanup;
 use crate::course::Service;
 use crate::sys::{self, cmdline, process_alive};
@@ -145,11 +145,6 @@ impl LocalProvider {
         }
         Ok(child)
     }
-}
-
-fn create_shared_dir(dir: &Path) -> Result<(), ServicesError> {
-    crate::fs::create_shared_dir(dir)
-        .map_err(|e| ServicesError::Unavailable(format!("cannot create {}: {e}", dir.display())))
 }
 
 impl Provider for LocalProvider {

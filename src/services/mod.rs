@@ -245,12 +245,6 @@ impl Services {
         }
     }
 
-    /// Everything one run of `package` needs: a namespace of its own in each service.
-    pub fn lease(&mut self, package: &str, services: &[Service]) -> Result<Lease, ServicesError> {
-        self.prepare(services)?;
-        self.leaser().lease(package, services)
-    }
-
     /// Stops whatever was started (containers removed, local servers stopped).
     pub fn shutdown(&mut self) {
         for p in self.providers.values_mut() {
@@ -325,6 +319,13 @@ pub fn run_name(exercise: &str, serial: u64) -> String {
     }
     name.truncate(end);
     name
+}
+
+/// Creates `dir` traversable by every user (see `crate::fs::create_shared_dir`), as a services
+/// error that names it.
+pub(crate) fn create_shared_dir(dir: &std::path::Path) -> Result<(), ServicesError> {
+    crate::fs::create_shared_dir(dir)
+        .map_err(|e| ServicesError::Unavailable(format!("cannot create {}: {e}", dir.display())))
 }
 
 /// A free TCP port on the loopback interface (bound, read, released).

@@ -178,11 +178,6 @@ fn bin_dir() -> Option<PathBuf> {
     versions.pop().map(|(_, bin)| bin)
 }
 
-fn shared_dir(dir: &Path) -> Result<(), ServicesError> {
-    crate::fs::create_shared_dir(dir)
-        .map_err(|e| ServicesError::Unavailable(format!("cannot create {}: {e}", dir.display())))
-}
-
 /// An initdb'd cluster per Postgres version, made once in `dir` and copied for every start.
 fn ensure_template(
     bin: &Path,
@@ -202,7 +197,7 @@ fn ensure_template(
     }
     let staging = dir.join(format!("pg-template-{tag}.{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
-    shared_dir(&staging)?;
+    crate::services::create_shared_dir(&staging)?;
     if let Some((uid, gid)) = as_user {
         std::os::unix::fs::chown(&staging, Some(uid), Some(gid)).map_err(|e| {
             ServicesError::Unavailable(format!(

@@ -190,7 +190,8 @@ async fn no_request_reaches_an_instance_that_drained() {
         servers.push((served, stopped));
         registrations.push(Some(registration));
     }
-    // A client that refreshes its list every 50 ms and sends requests all the time.
+    // A client that sends requests all the time; it refreshes its list every 100 ms (the
+    // test does that for it, so that the refreshes fall at known moments).
     let balancer = Arc::new(Balancer::new(r.clone(), "draining"));
     balancer.refresh().await.unwrap();
     let running = Arc::new(AtomicBool::new(true));
@@ -203,12 +204,7 @@ async fn no_request_reaches_an_instance_that_drained() {
         );
         tokio::spawn(async move {
             let http = reqwest::Client::new();
-            let mut refreshed = tokio::time::Instant::now();
             while running.load(Ordering::SeqCst) {
-                if refreshed.elapsed() >= Duration::from_millis(50) {
-                    balancer.refresh().await.unwrap();
-                    refreshed = tokio::time::Instant::now();
-                }
                 let Some(addr) = balancer.pick() else {
                     failures.fetch_add(1, Ordering::SeqCst);
                     continue;
@@ -224,13 +220,24 @@ async fn no_request_reaches_an_instance_that_drained() {
             }
         })
     };
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    // i1 is shut down: it drains, allowing 4 refresh intervals, then its process stops.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    balancer.refresh().await.unwrap();
+    // i1 is shut down: it drains with a grace of 3 refresh intervals, then its process stops.
     let draining = registrations[1].take().unwrap();
-    draining.drain(Duration::from_millis(200)).await.unwrap();
-    servers[1].1.store(true, Ordering::SeqCst);
+    let stopped = Arc::clone(&servers[1].1);
+    // The moment drain returns, the process stops.
+    let drained = tokio::spawn(async move {
+        draining.drain(Duration::from_millis(300)).await.unwrap();
+        stopped.store(true, Ordering::SeqCst);
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    balancer.refresh().await.unwrap();
+    drained.await.unwrap();
     let served_at_stop = servers[1].0.load(Ordering::SeqCst);
-    tokio::time::sleep(lease * 2).await;
+    for _ in 0..(lease * 2).as_millis() / 100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        balancer.refresh().await.unwrap();
+    }
     running.store(false, Ordering::SeqCst);
     client.await.unwrap();
 

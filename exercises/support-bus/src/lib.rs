@@ -70,6 +70,24 @@ impl Bus {
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
+
+    /// Creates this test's stream `name` (see [`Bus::name`]) on `subjects` (see
+    /// [`Bus::subject`], wildcards allowed): in memory, with JetStream's default two-minute
+    /// duplicate window. The runner deletes it when the run ends.
+    pub async fn memory_stream(&self, name: &str, subjects: &str) -> jetstream::stream::Stream {
+        self.jetstream()
+            .create_stream(jetstream::stream::Config {
+                name: self.name(name),
+                subjects: vec![self.subject(subjects)],
+                storage: jetstream::stream::StorageType::Memory,
+                duplicate_window: std::time::Duration::from_secs(120),
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|e| {
+                panic!("[test infrastructure] cannot create the stream {name}: {e}")
+            })
+    }
 }
 
 /// `<run>_<pid>_<n>`: the run's prefix first, so that the runner's cleanup (every stream named

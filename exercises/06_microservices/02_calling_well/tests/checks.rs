@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 use axum::Router;
 use axum::http::{HeaderMap, Method as AxumMethod, StatusCode};
 use axum::response::{IntoResponse, Response};
+use backlings_support_http::server::serve;
 use calling_well::*;
 use reqwest::Method;
 use reqwest::header::{HeaderValue, RETRY_AFTER};
@@ -58,10 +59,7 @@ async fn service(script: Vec<Answer>) -> (String, Arc<Mutex<Vec<Seen>>>) {
             response
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}"), seen)
+    (serve(app).await, seen)
 }
 
 const FAST: RetryPolicy = RetryPolicy {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
+use backlings_support_http::server::serve;
 use backlings_support_kv::kv;
 use redis::AsyncCommands;
 use service_discovery::*;
@@ -164,10 +165,9 @@ async fn instance() -> (String, Arc<AtomicUsize>, Arc<AtomicBool>) {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr.to_string(), served, stopped)
+    let url = serve(app).await;
+    let addr = url.trim_start_matches("http://").to_string();
+    (addr, served, stopped)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -207,6 +207,8 @@ async fn no_request_reaches_an_instance_that_drained() {
             while running.load(Ordering::SeqCst) {
                 let Some(addr) = balancer.pick() else {
                     failures.fetch_add(1, Ordering::SeqCst);
+                    // No instance known: wait a little, as a client would, before it asks again.
+                    tokio::time::sleep(Duration::from_millis(5)).await;
                     continue;
                 };
                 let ok = http

@@ -17,16 +17,7 @@ fn order(id: &str, amount_cents: u64) -> Order {
 /// with explicit acks. A message not acknowledged within `ack_wait` is delivered again.
 async fn orders(bus: &Bus) -> (jetstream::Context, stream::Stream, PullConsumer) {
     let js = bus.jetstream();
-    let stream = js
-        .create_stream(stream::Config {
-            name: bus.name("ORDERS"),
-            subjects: vec![bus.subject("orders.>")],
-            storage: stream::StorageType::Memory,
-            duplicate_window: Duration::from_secs(120),
-            ..Default::default()
-        })
-        .await
-        .unwrap_or_else(|e| panic!("[test infrastructure] cannot create the stream: {e}"));
+    let stream = bus.memory_stream("ORDERS", "orders.>").await;
     let consumer = stream
         .create_consumer(pull::Config {
             durable_name: Some(bus.name("billing")),

@@ -29,20 +29,8 @@ async fn setup() -> Setup {
         .unwrap();
     let bus = Bus::new().await;
     let js = bus.jetstream();
-    let create = |name: &str, subjects: &str| stream::Config {
-        name: bus.name(name),
-        subjects: vec![bus.subject(subjects)],
-        storage: stream::StorageType::Memory,
-        ..Default::default()
-    };
-    let payments = js
-        .create_stream(create("PAYMENTS", "payments.>"))
-        .await
-        .unwrap_or_else(|e| panic!("[test infrastructure] cannot create the stream: {e}"));
-    let dead = js
-        .create_stream(create("DEAD", "dead.>"))
-        .await
-        .unwrap_or_else(|e| panic!("[test infrastructure] cannot create the stream: {e}"));
+    let payments = bus.memory_stream("PAYMENTS", "payments.>").await;
+    let dead = bus.memory_stream("DEAD", "dead.>").await;
     let consumer = payments
         .create_consumer(consumer_config(&bus.name("billing"), MAX_DELIVER, ACK_WAIT))
         .await

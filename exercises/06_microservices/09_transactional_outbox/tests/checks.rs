@@ -23,16 +23,7 @@ async fn setup() -> Setup {
     let pool = db::isolated_pool().await;
     let bus = Bus::new().await;
     let js = bus.jetstream();
-    let stream = js
-        .create_stream(stream::Config {
-            name: bus.name("ORDERS"),
-            subjects: vec![bus.subject("orders.>")],
-            storage: stream::StorageType::Memory,
-            duplicate_window: Duration::from_secs(120),
-            ..Default::default()
-        })
-        .await
-        .unwrap_or_else(|e| panic!("[test infrastructure] cannot create the stream: {e}"));
+    let stream = bus.memory_stream("ORDERS", "orders.>").await;
     let subject = bus.subject("orders.placed");
     Setup {
         pool,

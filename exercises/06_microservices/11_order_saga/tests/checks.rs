@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
 use backlings_support_db::db;
+use backlings_support_http::server::serve;
 use order_saga::*;
 use serde_json::Value;
 
@@ -126,13 +127,6 @@ async fn ship(State(w): State<Shared>, Json(body): Json<Value>) -> Response {
     }
     w.shipments.insert(saga);
     answer(lost, StatusCode::CREATED)
-}
-
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
 }
 
 async fn setup() -> (Saga, Shared, sqlx::PgPool) {

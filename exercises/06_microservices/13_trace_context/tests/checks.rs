@@ -7,6 +7,7 @@ use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::get;
 use backlings_support_bus::Bus;
+use backlings_support_http::server::serve;
 use futures_util::StreamExt;
 use trace_context::*;
 
@@ -439,10 +440,7 @@ async fn pricing() -> (String, Arc<Mutex<Vec<HeaderMap>>>) {
             "100"
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}"), seen)
+    (serve(app).await, seen)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -457,12 +455,10 @@ async fn one_request_is_one_trace_across_http_and_the_broker() {
         nats: bus.client().clone(),
         subject,
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let gateway_url = serve(app).await;
 
     let answer = reqwest::Client::new()
-        .get(format!("http://{addr}/checkout"))
+        .get(format!("{gateway_url}/checkout"))
         .header(TRACEPARENT, INCOMING)
         .header(TRACESTATE, "rojo=00f067aa0ba902b7")
         .send()

@@ -47,3 +47,11 @@ pub async fn forget(keys: &[&str]) {
         .await
         .unwrap_or_else(|e| panic!("[test infrastructure] cannot DEL {keys:?}: {e}"));
 }
+
+/// A pub/sub channel name only this test process uses: `<name>:<pid>`. Unlike keys, Redis
+/// channels are not per logical database — every run on the server shares them — so a test that
+/// publishes must not let another run's publications (a mutant's, a second `cargo test`'s)
+/// reach it.
+pub fn channel(name: &str) -> String {
+    format!("{name}:{}", std::process::id())
+}

@@ -69,7 +69,7 @@ impl Fixture {
             .insert("p1".into(), "price 100".into());
         let names = Names {
             prefix: format!("two:{test}:"),
-            channel: format!("two:{test}:invalidations"),
+            channel: kv::channel(&format!("two:{test}:invalidations")),
         };
         kv::forget(&[&format!("{}p1", names.prefix)]).await;
         Fixture { db, names }

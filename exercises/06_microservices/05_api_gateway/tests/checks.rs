@@ -62,6 +62,13 @@ struct Setup {
 }
 
 impl Setup {
+    /// `GET path` through the gateway, with alice's valid token.
+    fn get_as_alice(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .get(format!("{}{path}", self.gateway))
+            .header("authorization", bearer("alice"))
+    }
+
     fn hits(&self) -> usize {
         self.users_hits.load(Ordering::SeqCst) + self.orders_hits.load(Ordering::SeqCst)
     }
@@ -172,13 +179,7 @@ async fn requests_go_to_the_upstream_of_their_prefix() {
         ("/orders/admin/refunds", "orders-admin"),
         ("/orders/administrators", "orders"),
     ] {
-        let response = s
-            .client
-            .get(format!("{}{path}", s.gateway))
-            .header("authorization", bearer("alice"))
-            .send()
-            .await
-            .unwrap();
+        let response = s.get_as_alice(path).send().await.unwrap();
         let (upstream, seen_path, _) = echo(response).await;
         assert_eq!(
             upstream, expected,
@@ -191,13 +192,7 @@ async fn requests_go_to_the_upstream_of_their_prefix() {
     }
     let before = s.hits();
     for path in ["/usersettings", "/user", "/", "/payments/1"] {
-        let response = s
-            .client
-            .get(format!("{}{path}", s.gateway))
-            .header("authorization", bearer("alice"))
-            .send()
-            .await
-            .unwrap();
+        let response = s.get_as_alice(path).send().await.unwrap();
         assert_eq!(
             response.status(),
             StatusCode::NOT_FOUND,
@@ -308,9 +303,7 @@ async fn without_a_valid_token_nothing_reaches_an_upstream() {
 async fn the_upstream_learns_the_identity_from_the_token_only() {
     let s = setup().await;
     let response = s
-        .client
-        .get(format!("{}/users/me", s.gateway))
-        .header("authorization", bearer("alice"))
+        .get_as_alice("/users/me")
         .header(USER_HEADER, "admin")
         .header("X-User-Id", "root")
         .send()
@@ -335,9 +328,7 @@ async fn the_upstream_learns_the_identity_from_the_token_only() {
 async fn hop_by_hop_headers_stay_on_their_hop() {
     let s = setup().await;
     let response = s
-        .client
-        .get(format!("{}/orders/1", s.gateway))
-        .header("authorization", bearer("alice"))
+        .get_as_alice("/orders/1")
         .header("connection", "keep-alive, x-client-hop")
         .header("x-client-hop", "1")
         .header("keep-alive", "timeout=5")
@@ -390,9 +381,7 @@ async fn hop_by_hop_headers_stay_on_their_hop() {
 async fn forwarded_says_what_the_gateway_saw_not_what_the_client_claims() {
     let s = setup().await;
     let response = s
-        .client
-        .get(format!("{}/users/1", s.gateway))
-        .header("authorization", bearer("alice"))
+        .get_as_alice("/users/1")
         .header("host", "api.example.test")
         .header("forwarded", "for=6.6.6.6;host=internal")
         .header("x-forwarded-for", "6.6.6.6")
@@ -448,13 +437,7 @@ async fn every_request_has_one_request_id_on_both_sides() {
     let s = setup().await;
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let response = s
-            .client
-            .get(format!("{}/users/1", s.gateway))
-            .header("authorization", bearer("alice"))
-            .send()
-            .await
-            .unwrap();
+        let response = s.get_as_alice("/users/1").send().await.unwrap();
         let returned = response
             .headers()
             .get(REQUEST_ID)
@@ -480,9 +463,7 @@ async fn every_request_has_one_request_id_on_both_sides() {
         (&*"a".repeat(65), false),
     ] {
         let response = s
-            .client
-            .get(format!("{}/users/1", s.gateway))
-            .header("authorization", bearer("alice"))
+            .get_as_alice("/users/1")
             .header(REQUEST_ID, theirs)
             .send()
             .await
@@ -516,13 +497,7 @@ async fn bodies_and_statuses_pass_through() {
         .unwrap();
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["body"], r#"{"sku":"tea","qty":2}"#);
-    let missing = s
-        .client
-        .get(format!("{}/orders/missing", s.gateway))
-        .header("authorization", bearer("alice"))
-        .send()
-        .await
-        .unwrap();
+    let missing = s.get_as_alice("/orders/missing").send().await.unwrap();
     assert_eq!(
         missing.status(),
         StatusCode::NOT_FOUND,

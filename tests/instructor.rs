@@ -304,9 +304,18 @@ fn junit_report_parses_back() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+    let console = stdout(&out);
     assert!(
-        stdout(&out).contains("checks passed"),
+        console.contains("checks passed"),
         "a summary still goes to stdout"
+    );
+    assert!(
+        console.contains("✗ greet: fails as shipped"),
+        "so do the failures, so that a CI log says what failed:\n{console}"
+    );
+    assert!(
+        !console.contains("<testcase"),
+        "the console gets the human report, the file the XML"
     );
     let xml = std::fs::read_to_string(&xml_path).unwrap();
     let doc = roxmltree::Document::parse(&xml).expect("valid XML");

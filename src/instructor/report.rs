@@ -178,8 +178,10 @@ pub fn write(report: &Report, format: Format, output: Option<&Path>) -> Result<(
         Some(path) => {
             std::fs::write(path, ui::strip_ansi(&text))
                 .with_context(|| format!("cannot write {}", path.display()))?;
+            // The file is for machines; the console still says what failed (a CI log that
+            // only counts failures sends the reader digging in an artifact).
             if format != Format::Human {
-                anstream::print!("{}", human_summary(report));
+                anstream::print!("{}", human(report));
             }
         }
         None => anstream::print!("{text}"),

@@ -139,6 +139,22 @@ impl CutProxy {
         lock(&self.plan).round_trips
     }
 
+    /// `round_trips` once it has stopped changing (50 ms without a new one, 2 s at most). A
+    /// client can still speak a moment after its call returned (a Postgres connection sends a
+    /// last message after its first query): take a count to compare with from this.
+    pub async fn settled_round_trips(&self) -> usize {
+        let mut last = self.round_trips();
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let now = self.round_trips();
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+        last
+    }
+
     /// Drops every connection open now, both sides, as a network failure would; connections
     /// made afterwards are relayed as before (a client that reconnects gets through).
     pub fn cut_now(&self) {

@@ -364,6 +364,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn settled_round_trips_waits_for_a_late_word() {
+        let proxy = CutProxy::start(&echo().await.to_string()).await;
+        let mut s = TcpStream::connect(proxy.addr()).await.unwrap();
+        assert_eq!(round_trip(&mut s, b"query").await.unwrap(), b"query");
+        // A client that says one more thing a moment later, as a Postgres connection does.
+        let late = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            round_trip(&mut s, b"bye").await.unwrap();
+            s
+        });
+        assert_eq!(proxy.settled_round_trips().await, 2);
+        drop(late.await.unwrap());
+    }
+
+    #[tokio::test]
     async fn holds_the_message_after_the_allowed_round_trips_until_released() {
         let proxy = CutProxy::start(&echo().await.to_string()).await;
         let mut s = TcpStream::connect(proxy.addr()).await.unwrap();

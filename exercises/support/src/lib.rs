@@ -1,6 +1,7 @@
-//! Helpers for the exercises' tests that need nothing but tokio: deadlines that say what hung,
-//! threads released together, tasks queued on a lock (`queued_behind`), and a proxy that cuts
-//! a connection halfway (`fault`). Learners never need to edit this crate.
+//! Helpers for the exercises' tests that need nothing but tokio: deadlines that say what hung
+//! (`within`, `until`), a gauge of work in flight (`Gauge`), threads released together, tasks
+//! queued on a lock (`queued_behind`), and a proxy that cuts a connection halfway (`fault`).
+//! Learners never need to edit this crate.
 //!
 //! The helpers that need heavier crates live in crates of their own, so that an exercise
 //! builds only what it uses: `backlings-support-http` (axum routers, OpenAPI checks),
@@ -10,6 +11,7 @@
 pub mod fault;
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Awaits `fut`, failing the test with `what` if it takes longer than `limit`. Use it around
@@ -20,6 +22,52 @@ pub async fn within<T>(limit: Duration, what: &str, fut: impl Future<Output = T>
         Err(_) => panic!(
             "{what} did not finish within {limit:?}: is something waiting forever (a lock held across .await, a channel nobody closes)?"
         ),
+    }
+}
+
+/// Waits until `condition` holds, checking every 5 ms; fails the test with `what` after `limit`.
+pub async fn until(limit: Duration, what: &str, condition: impl Fn() -> bool) {
+    within(limit, what, async {
+        while !condition() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+}
+
+/// Counts work in flight (calls to a fake dependency, jobs, renders) and the most at once.
+/// `enter` returns a guard that leaves on drop, so work that is cancelled (a request whose
+/// client gave up, a future dropped by a timeout) is counted out too.
+#[derive(Debug, Default)]
+pub struct Gauge {
+    now: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+/// One unit of work counted by a [`Gauge`]; leaves it when dropped.
+pub struct InFlight<'a>(&'a Gauge);
+
+impl Gauge {
+    pub fn enter(&self) -> InFlight<'_> {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        InFlight(self)
+    }
+
+    /// In flight now.
+    pub fn now(&self) -> usize {
+        self.now.load(Ordering::SeqCst)
+    }
+
+    /// The most ever in flight at once.
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -67,6 +115,18 @@ pub async fn queued_behind<G, T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gauge_counts_what_is_in_flight_and_the_peak() {
+        let g = Gauge::default();
+        let a = g.enter();
+        let b = g.enter();
+        assert_eq!((g.now(), g.peak()), (2, 2));
+        drop(a);
+        let c = g.enter();
+        drop((b, c));
+        assert_eq!((g.now(), g.peak()), (0, 2));
+    }
 
     #[test]
     fn hammer_runs_every_call() {

@@ -2,25 +2,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use backlings_support::Gauge;
 use bounded_concurrency::*;
 use tokio::time::Instant;
-
-/// Tracks how many jobs run at once, and the most ever seen.
-#[derive(Default)]
-struct Gauge {
-    now: AtomicUsize,
-    max: AtomicUsize,
-}
 
 fn job(gauge: &Arc<Gauge>) -> impl Fn(u64) -> std::pin::Pin<Box<dyn Future<Output = u64> + Send>> {
     let gauge = Arc::clone(gauge);
     move |ms: u64| {
         let gauge = Arc::clone(&gauge);
         Box::pin(async move {
-            let now = gauge.now.fetch_add(1, Ordering::SeqCst) + 1;
-            gauge.max.fetch_max(now, Ordering::SeqCst);
+            let _running = gauge.enter();
             tokio::time::sleep(Duration::from_millis(ms)).await;
-            gauge.now.fetch_sub(1, Ordering::SeqCst);
             ms * 10
         })
     }
@@ -33,7 +25,7 @@ async fn never_more_than_limit_and_results_in_order() {
     let start = Instant::now();
     let out = run_bounded(inputs, 3, job(&gauge)).await.unwrap();
     assert_eq!(out, vec![1000; 10]);
-    let max = gauge.max.load(Ordering::SeqCst);
+    let max = gauge.peak();
     assert!(max <= 3, "{max} jobs ran at once; the limit is 3");
     assert_eq!(max, 3, "with 10 jobs waiting, all 3 slots should be in use");
     assert_eq!(
@@ -72,7 +64,7 @@ async fn limit_one_is_sequential() {
     let gauge = Arc::new(Gauge::default());
     let start = Instant::now();
     run_bounded(vec![10, 20, 30], 1, job(&gauge)).await.unwrap();
-    assert_eq!(gauge.max.load(Ordering::SeqCst), 1);
+    assert_eq!(gauge.peak(), 1);
     assert_eq!(start.elapsed(), Duration::from_millis(60));
 }
 

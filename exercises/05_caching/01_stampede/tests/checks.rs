@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use backlings_support::within;
+use backlings_support::{Gauge, within};
 use cache_stampede::{LoadError, Loader, Prices};
 use tokio::sync::Barrier;
 
@@ -11,8 +11,7 @@ use tokio::sync::Barrier;
 /// first load is still running, whatever the machine is doing.
 struct Pricing {
     calls: AtomicUsize,
-    in_flight: AtomicUsize,
-    most_in_flight: AtomicUsize,
+    in_flight: Gauge,
     hold_until: usize,
     /// The first this many calls fail.
     failures: usize,
@@ -22,8 +21,7 @@ impl Pricing {
     fn new(hold_until: usize, failures: usize) -> Arc<Pricing> {
         Arc::new(Pricing {
             calls: AtomicUsize::new(0),
-            in_flight: AtomicUsize::new(0),
-            most_in_flight: AtomicUsize::new(0),
+            in_flight: Gauge::default(),
             hold_until,
             failures,
         })
@@ -35,15 +33,14 @@ impl Pricing {
             let pricing = Arc::clone(&pricing);
             Box::pin(async move {
                 let call = pricing.calls.fetch_add(1, Ordering::SeqCst);
-                let now = pricing.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                pricing.most_in_flight.fetch_max(now, Ordering::SeqCst);
+                let loading = pricing.in_flight.enter();
                 for _ in 0..200 {
-                    if pricing.in_flight.load(Ordering::SeqCst) >= pricing.hold_until {
+                    if pricing.in_flight.now() >= pricing.hold_until {
                         break;
                     }
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
-                pricing.in_flight.fetch_sub(1, Ordering::SeqCst);
+                drop(loading);
                 if call < pricing.failures {
                     return Err(LoadError("503 from pricing".into()));
                 }
@@ -154,7 +151,7 @@ async fn a_slow_key_does_not_hold_up_another() {
     );
     assert!(a[0].is_ok() && b[0].is_ok());
     assert_eq!(
-        pricing.most_in_flight.load(Ordering::SeqCst),
+        pricing.in_flight.peak(),
         2,
         "two different SKUs were loaded one after the other: one lock around every load \
          serialises the whole cache behind its slowest key. Only readers of the same key wait \

@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use backlings_support::within;
+use backlings_support::{Gauge, within};
 use offload_blocking::{Render, RenderError, Renderer};
 
 /// On ONE thread (tokio's current-thread runtime, as in many tests and small services): a
@@ -58,14 +58,12 @@ async fn other_tasks_keep_running_while_an_image_renders() {
 /// 10 thumbnails at once with max_parallel = 2: two renders at a time, not ten and not one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn at_most_max_parallel_renders_run_at_once() {
-    let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let renders = Arc::new(Gauge::default());
     let render: Render = {
-        let (now, most) = (Arc::clone(&now), Arc::clone(&most));
+        let renders = Arc::clone(&renders);
         Arc::new(move |image: &[u8]| {
-            let running = now.fetch_add(1, Ordering::SeqCst) + 1;
-            most.fetch_max(running, Ordering::SeqCst);
+            let _running = renders.enter();
             std::thread::sleep(Duration::from_millis(30));
-            now.fetch_sub(1, Ordering::SeqCst);
             image.to_vec()
         })
     };
@@ -82,7 +80,7 @@ async fn at_most_max_parallel_renders_run_at_once() {
             .unwrap();
         assert_eq!(thumb, Ok(vec![i as u8]));
     }
-    let most = most.load(Ordering::SeqCst);
+    let most = renders.peak();
     assert!(
         most <= 2,
         "{most} renders ran at once with max_parallel = 2: a burst of uploads would start as \

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use backlings_support::within;
+use backlings_support::{Gauge, until, within};
 use backlings_support_http::server::serve;
 use graceful_degradation::{
     Config, Deps, KillSwitches, Price, RECOMMENDATIONS, Recommendations, app,
@@ -32,16 +32,7 @@ struct Dep {
     gate: tokio::sync::watch::Sender<bool>,
     prices: Mutex<HashMap<u64, i64>>,
     calls: AtomicUsize,
-    in_flight: AtomicUsize,
-    peak: AtomicUsize,
-}
-
-struct InFlight<'a>(&'a Dep);
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
-    }
+    in_flight: Gauge,
 }
 
 impl Dep {
@@ -51,8 +42,7 @@ impl Dep {
             gate: tokio::sync::watch::channel(false).0,
             prices: Mutex::default(),
             calls: AtomicUsize::new(0),
-            in_flight: AtomicUsize::new(0),
-            peak: AtomicUsize::new(0),
+            in_flight: Gauge::default(),
         })
     }
 
@@ -65,14 +55,12 @@ impl Dep {
     }
 
     fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::SeqCst)
+        self.in_flight.now()
     }
 
     async fn handle(&self, answer: impl FnOnce() -> Response) -> Response {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak.fetch_max(now, Ordering::SeqCst);
-        let _in_flight = InFlight(self);
+        let _in_flight = self.in_flight.enter();
         let mode = *self.mode.lock().unwrap();
         match mode {
             Mode::Answer => answer(),
@@ -188,15 +176,6 @@ impl Service {
     }
 }
 
-async fn until(what: &str, condition: impl Fn() -> bool) {
-    within(Duration::from_secs(5), what, async {
-        while !condition() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
-}
-
 fn config(budget: Duration, bulkhead: usize, max_in_flight: usize) -> Config {
     Config {
         budget,
@@ -225,9 +204,11 @@ async fn a_hung_recommender_costs_its_own_endpoint_a_budget_and_nothing_else() {
             )
         })
         .collect();
-    until("the hung recommender to hold 4 calls", || {
-        s.recommender.in_flight() >= 4
-    })
+    until(
+        Duration::from_secs(5),
+        "the hung recommender to hold 4 calls",
+        || s.recommender.in_flight() >= 4,
+    )
     .await;
     // The recommender now holds everything it was given. Prices must not care.
     for _ in 0..8 {
@@ -258,7 +239,7 @@ async fn a_hung_recommender_costs_its_own_endpoint_a_budget_and_nothing_else() {
             "the recommender is hung: recommendations answer with the fallback (none, degraded) within the budget"
         );
     }
-    let peak = s.recommender.peak.load(Ordering::SeqCst);
+    let peak = s.recommender.in_flight.peak();
     assert!(
         peak <= 4,
         "the hung recommender had {peak} calls in flight at once with a bulkhead of 4: the other requests must fail fast to the fallback instead of piling onto a sick dependency"
@@ -407,9 +388,11 @@ async fn past_its_limit_the_service_refuses_at_once_and_stays_alive() {
     .chain(["/products/1/recommendations", "/products/2/recommendations"])
     .map(|p| s.spawn_get(p.into(), Duration::from_secs(20), "an admitted request"))
     .collect();
-    until("5 requests in flight at the dependencies", || {
-        s.pricing.in_flight() + s.recommender.in_flight() >= 5
-    })
+    until(
+        Duration::from_secs(5),
+        "5 requests in flight at the dependencies",
+        || s.pricing.in_flight() + s.recommender.in_flight() >= 5,
+    )
     .await;
 
     let refused: Vec<_> = ["/products/1/price", "/products/1/recommendations"]

@@ -301,10 +301,8 @@ async fn an_instance_killed_mid_traffic_costs_the_client_a_retry_and_nothing_els
             })
         })
         .collect();
-    backlings_support::within(Duration::from_secs(10), "the first 100 requests", async {
-        while done.load(Ordering::SeqCst) < 100 {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
+    backlings_support::until(Duration::from_secs(10), "the first 100 requests", || {
+        done.load(Ordering::SeqCst) >= 100
     })
     .await;
     f.kill(0);

@@ -6,6 +6,9 @@
 //! - `course`: manifest, progress file, embedded copy, pristine files;
 //! - `services`: Postgres and Redis for a run, from one ordered list of sources;
 //! - `runner`: jobs → cargo build → test binaries → verdicts, reported as events;
+//! - `synthetic` (copies of exercises as packages of a workspace of their own), `bugs` (the
+//!   bug hunt of an exercise where the learner writes the tests), `check` (the learner's runs
+//!   of either kind);
 //! - `session` (the learner's progress, changed only through its methods) and `ui` (the one
 //!   place outcomes become words);
 //! - `list`, `watch`, `instructor` (verify, grade, reports): what users run;
@@ -15,6 +18,8 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod bugs;
+pub mod check;
 pub mod cleanup;
 pub mod cli;
 pub mod commands;
@@ -26,6 +31,7 @@ pub mod list;
 pub mod runner;
 pub mod services;
 pub mod session;
+pub mod synthetic;
 pub mod sys;
 pub mod ui;
 pub mod watch;

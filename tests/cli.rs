@@ -769,3 +769,99 @@ fn background_preparation_can_be_turned_off() {
     assert!(!seen.iter().any(|e| e == "prepare"), "{seen:?}");
     assert!(child.wait().unwrap().success());
 }
+
+/// A learner walks an exercise where they write the tests, through watch's event stream: no
+/// tests catch no bug, each save moves the count, `n` waits until every bug is caught; reset
+/// restores their test file and keeps their version.
+#[test]
+fn watch_walks_a_tests_exercise_by_bugs_caught() {
+    let course = Course::fixture("hunt");
+    let mut child = common::spawn_watch(&course, &[], Stdio::piped());
+    let mut stdin = child.stdin.take().unwrap();
+    let mut next = events(&mut child);
+    let mut verdict = || loop {
+        let v = next();
+        if v["event"] == "verdict" {
+            return v;
+        }
+    };
+    let tests = "exercises/01_basics/01_fizzbuzz/tests/fizzbuzz.rs";
+    let first = verdict();
+    assert_eq!(
+        (first["exercise"].as_str(), first["verdict"].as_str()),
+        (Some("fizzbuzz"), Some("bugs_missed"))
+    );
+    assert_eq!(
+        (
+            first["bugs"]["caught"].as_u64(),
+            first["bugs"]["total"].as_u64()
+        ),
+        (Some(0), Some(3))
+    );
+
+    course.write(
+        tests,
+        "use fizzbuzz::fizzbuzz;\n#[test]\nfn numbers() { assert_eq!(fizzbuzz(1), \"1\"); }\n",
+    );
+    let one = verdict();
+    assert_eq!(one["bugs"]["caught"], 1, "{one}");
+    assert_eq!(
+        one["bugs"]["missed"],
+        serde_json::json!([
+            "says Buzz for multiples of 15",
+            "says Fizz for 3 but not for its other multiples"
+        ])
+    );
+    writeln!(stdin, "n").unwrap();
+
+    // A test that fails on the correct implementation is the learner's mistake, named as such.
+    course.write(
+        tests,
+        "use fizzbuzz::fizzbuzz;\n#[test]\nfn wrong() { assert_eq!(fizzbuzz(3), \"3\"); }\n",
+    );
+    let wrong = verdict();
+    assert_eq!(wrong["verdict"], "tests_failed", "{wrong}");
+
+    course.write(
+        tests,
+        &course.read("solutions/01_basics/01_fizzbuzz/tests/fizzbuzz.rs"),
+    );
+    let done = verdict();
+    assert_eq!(done["verdict"], "passed", "{done}");
+    assert_eq!(done["bugs"]["caught"], 3);
+    assert_eq!(course.state()["done"], serde_json::json!(["fizzbuzz"]));
+    writeln!(stdin, "n").unwrap();
+    let add = verdict();
+    assert_eq!(add["exercise"], "add");
+    writeln!(stdin, "q").unwrap();
+    assert!(child.wait().unwrap().success());
+
+    course
+        .cmd()
+        .args(["reset", "fizzbuzz", "--yes"])
+        .assert()
+        .success();
+    assert!(
+        !course.read(tests).contains("#[test]"),
+        "the shipped test file is back"
+    );
+    let backups = std::fs::read_dir(course.file(".backlings/backups")).unwrap();
+    let backup = backups.flatten().next().unwrap().path();
+    assert!(
+        std::fs::read_to_string(backup.join("tests/fizzbuzz.rs"))
+            .unwrap()
+            .contains("multiples_of_fifteen_fizzbuzz"),
+        "the learner's tests are kept"
+    );
+}
+
+/// `exercise run` on a tests exercise names the bugs still let through.
+#[test]
+fn run_names_the_bugs_a_learners_tests_let_through() {
+    let course = Course::fixture("hunt");
+    let out = course.cmd().args(["run", "fizzbuzz"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.starts_with("✗ fizzbuzz: 0 of 3 bugs caught"), "{text}");
+    assert!(text.contains("• writes the number after n"), "{text}");
+}

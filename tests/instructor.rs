@@ -618,3 +618,120 @@ fn exercises_that_build_a_crate_differently_are_reported_and_dev_deps_unifies_th
     assert_eq!(failing(&report), Vec::<String>::new(), "{report:#}");
     assert_eq!(code, 0);
 }
+
+/// An exercise where the learner writes the tests: verify proves that the shipped tests (and a
+/// trivially passing one) catch no bug and the reference tests catch every one, and reports a
+/// bug that the reference tests let through, or that any test would "catch".
+#[test]
+fn verify_checks_the_bugs_of_a_tests_exercise() {
+    let course = Course::fixture("hunt");
+    let (code, report) = verify_json(&course, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    for bug in [
+        "buzz_before_fizzbuzz",
+        "fizz_on_three_only",
+        "number_off_by_one",
+    ] {
+        assert_eq!(
+            case(&report, &format!("fizzbuzz: bug `{bug}` is caught"))["status"],
+            "pass"
+        );
+        assert_eq!(
+            case(
+                &report,
+                &format!("fizzbuzz: bug `{bug}` passes the shipped tests")
+            )["status"],
+            "pass"
+        );
+    }
+
+    // The reference tests lose the test of 15; a bug that does not build is caught by any test.
+    let reference = "solutions/01_basics/01_fizzbuzz/tests/fizzbuzz.rs";
+    let text = course.read(reference);
+    let cut = text.find("#[test]\nfn multiples_of_fifteen").unwrap();
+    course.write(reference, &format!("{}\n", text[..cut].trim_end()));
+    let broken = "solutions/01_basics/01_fizzbuzz/bugs/number_off_by_one.patch";
+    course.write(
+        broken,
+        &course.read(broken).replace("(n + 1)", "(n + \"1\")"),
+    );
+    let (code, report) = verify_json(&course, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        failing(&report),
+        [
+            "fizzbuzz: bug `number_off_by_one` passes the shipped tests",
+            "fizzbuzz: bug `buzz_before_fizzbuzz` is caught",
+            "fizzbuzz: bug `number_off_by_one` is caught",
+        ]
+    );
+    let survived = case(&report, "fizzbuzz: bug `buzz_before_fizzbuzz` is caught");
+    assert!(
+        survived["message"]
+            .as_str()
+            .unwrap()
+            .contains("says Buzz for multiples of 15"),
+        "{survived:#}"
+    );
+}
+
+/// Grade takes only the learner's tests of a tests exercise, runs them on the course's
+/// implementation (the learner's edits to it do not count) and its bugs, and scores the bugs
+/// caught.
+#[test]
+fn grade_scores_a_tests_exercise_by_bugs_caught() {
+    let course = Course::fixture("hunt");
+    let learner = Course::fixture("hunt");
+    let (_, report) = grade(&course, learner.path(), &[]);
+    assert_eq!(
+        (report["points"].as_u64(), report["max_points"].as_u64()),
+        (Some(0), Some(4)),
+        "3 bugs and one code exercise: {report:#}"
+    );
+    learner.write(
+        "exercises/01_basics/01_fizzbuzz/tests/fizzbuzz.rs",
+        "use fizzbuzz::fizzbuzz;\n#[test]\nfn numbers() { assert_eq!(fizzbuzz(1), \"1\"); }\n#[test]\nfn fizz() { assert_eq!(fizzbuzz(6), \"Fizz\"); }\n",
+    );
+    // An implementation that would make a wrong test pass is not the one graded.
+    learner.write(
+        "exercises/01_basics/01_fizzbuzz/src/lib.rs",
+        "pub fn fizzbuzz(_: u32) -> String { String::new() }\n",
+    );
+    let (_, report) = grade(&course, learner.path(), &[]);
+    let fizz = case(&report, "fizzbuzz");
+    assert_eq!(
+        (fizz["points"].as_u64(), fizz["max_points"].as_u64()),
+        (Some(2), Some(3)),
+        "{fizz:#}"
+    );
+    assert_eq!(fizz["status"], "fail");
+    assert_eq!(
+        fizz["message"],
+        "2 of 3 bugs caught; graded with the course's own src/lib.rs (the learner's copy differs)"
+    );
+    assert!(
+        fizz["output"]
+            .as_str()
+            .unwrap()
+            .contains("says Buzz for multiples of 15")
+    );
+
+    learner.write(
+        "exercises/01_basics/01_fizzbuzz/tests/fizzbuzz.rs",
+        &course.read("solutions/01_basics/01_fizzbuzz/tests/fizzbuzz.rs"),
+    );
+    learner.solve("01_basics/02_add");
+    let (_, report) = grade(&course, learner.path(), &[]);
+    assert_eq!(
+        (report["points"].as_u64(), report["max_points"].as_u64()),
+        (Some(4), Some(4))
+    );
+
+    // Tests that fail on the correct implementation earn nothing, whatever they "catch".
+    learner.write(
+        "exercises/01_basics/01_fizzbuzz/tests/fizzbuzz.rs",
+        "#[test]\nfn always_fails() { panic!(\"no\") }\n",
+    );
+    let (_, report) = grade(&course, learner.path(), &[]);
+    assert_eq!(case(&report, "fizzbuzz")["points"], 0);
+}

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::course::embedded;
 use crate::exit::Exit;
-use crate::runner::{self, Job, Options, Outcome, Verdict};
+use crate::runner::{self, Options, Outcome, Verdict};
 use crate::services::{ProviderKind, Services};
 use crate::session::Session;
 use crate::ui::{self, BOLD, CYAN, GREEN, paint};
@@ -16,8 +16,9 @@ pub fn run(mut session: Session, name: Option<&str>, kind: Option<ProviderKind>)
     session.course().ensure_exercise_present(&ex)?;
     let mut services = Services::new(session.course().root.clone(), kind)?;
     let live = ui::LiveLine::stderr();
-    let outcome = runner::run_one(
-        &Job::for_exercise(&ex),
+    let outcome = crate::check::run_one(
+        session.course(),
+        &ex,
         &mut services,
         &Options {
             workspace: &session.course().workspace_dir(),
@@ -83,12 +84,7 @@ fn check_all_outcomes(
 ) -> Result<Vec<Outcome>> {
     let course = session.course();
     course.ensure_all_present()?;
-    let all: Vec<Job> = course
-        .manifest
-        .exercises
-        .iter()
-        .map(Job::for_exercise)
-        .collect();
+    let all: Vec<&crate::course::ExerciseInfo> = course.manifest.exercises.iter().collect();
     let live = ui::LiveLine::stderr();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = all.len();
@@ -99,7 +95,8 @@ fn check_all_outcomes(
         }
         building => live.event(building),
     };
-    let outcomes = runner::run_many(
+    let outcomes = crate::check::run(
+        course,
         &all,
         services,
         &Options {

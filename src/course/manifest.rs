@@ -81,6 +81,29 @@ pub struct Topic {
     pub dir: String,
 }
 
+/// What the learner writes in an exercise.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExerciseKind {
+    /// The learner finishes the code (`src/`, `migrations/`); the course's tests judge it.
+    #[default]
+    Code,
+    /// The implementation is given and correct; the learner writes the tests (`tests/`), which
+    /// must pass on it and fail on each of the exercise's known bugs.
+    Tests,
+}
+
+impl ExerciseKind {
+    /// The folders of an exercise that belong to the learner: `grade` takes these from the
+    /// learner's tree and everything else from the course.
+    pub fn learner_dirs(self) -> &'static [&'static str] {
+        match self {
+            ExerciseKind::Code => &["src", "migrations"],
+            ExerciseKind::Tests => &["tests"],
+        }
+    }
+}
+
 fn default_timeout() -> u64 {
     60
 }
@@ -97,6 +120,8 @@ pub struct ExerciseInfo {
     /// Path relative to `exercises/` (and `solutions/`).
     pub dir: String,
     pub hint: String,
+    #[serde(default)]
+    pub kind: ExerciseKind,
     #[serde(default)]
     pub services: Vec<Service>,
     #[serde(default = "default_timeout")]

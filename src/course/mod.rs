@@ -10,14 +10,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-pub use manifest::{ExerciseInfo, MANIFEST_FILE, Manifest, Service};
+pub use manifest::{ExerciseInfo, ExerciseKind, MANIFEST_FILE, Manifest, Service};
 
 pub const EXERCISES_DIR: &str = "exercises";
 pub const SOLUTIONS_DIR: &str = "solutions";
 /// Learner state, backups and pristine snapshots; gitignored.
 pub const STATE_DIR: &str = ".backlings";
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Course {
     pub root: PathBuf,
     pub manifest: Manifest,

@@ -1,6 +1,8 @@
 //! `exercise grade`: scores a learner's tree. Only the learner's `src/` (and `migrations/`) of
 //! each exercise is taken; tests, Cargo manifests and build scripts come from the pristine course, so editing a
-//! test (or adding a build.rs) cannot raise a score. Each exercise runs in its own process group
+//! test (or adding a build.rs) cannot raise a score. In an exercise where the learner writes
+//! the tests it is the other way round: only their `tests/` is taken, run against the course's
+//! implementation and its known bugs, and the score is the bugs caught. Each exercise runs in its own process group
 //! with its timeout, an output cap and resource limits: a hang, crash, fork storm or flood costs
 //! that exercise, never the grader.
 
@@ -9,14 +11,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::report::{Case, Group, Report, ReportKind, Status};
-use crate::course::{Course, EXERCISES_DIR, MANIFEST_FILE, Manifest};
+use crate::bugs::{self, Bug};
+use crate::course::{Course, EXERCISES_DIR, ExerciseInfo, ExerciseKind, MANIFEST_FILE, Manifest};
 use crate::fs::copy_tree;
-use crate::runner::{self, Job, Options, Verdict};
+use crate::runner::{self, Job, Options, Outcome, Verdict};
 use crate::services::Services;
 use crate::ui::verdict::{outcome_text, summary};
 
-/// The learner-owned parts of an exercise: everything else is restored from the course.
-const LEARNER_DIRS: [&str; 2] = ["src", "migrations"];
+/// Where the graded workspace keeps the copies of tests exercises with a known bug.
+const BUGS_MEMBERS: &str = "bughunt";
 
 pub struct GradeOptions {
     pub jobs: usize,
@@ -44,13 +47,12 @@ pub fn grade(
     let mut tampered: Vec<Vec<String>> = Vec::with_capacity(exercises.len());
     let ws = scratch.path().join("graded").join(EXERCISES_DIR);
     copy_tree(&course.workspace_dir(), &ws)?;
-    one_shot_manifest(&ws.join("Cargo.toml"))?;
     {
         for ex in exercises {
             let pristine = ws.join(&ex.dir);
             let learner = learner_ws.join(&ex.dir);
-            tampered.push(changed_files(&pristine, &learner));
-            for dir in LEARNER_DIRS {
+            tampered.push(changed_files(&pristine, &learner, ex.kind));
+            for dir in ex.kind.learner_dirs() {
                 let learner_dir = learner.join(dir);
                 if learner_dir.is_dir() {
                     let dest = pristine.join(dir);
@@ -60,10 +62,39 @@ pub fn grade(
             }
         }
     }
+    // Each tests exercise, with the learner's tests in place, is copied once per known bug.
+    let mut bug_members = Vec::new();
+    let mut bug_jobs: Vec<Vec<(Bug, Job)>> = Vec::with_capacity(exercises.len());
+    for ex in exercises {
+        let mut jobs = Vec::new();
+        if ex.kind == ExerciseKind::Tests {
+            let files = crate::fs::read_tree(&ws.join(&ex.dir))?;
+            for bug in bugs::bugs_of(course, ex) {
+                let package = format!("{}__bug_{}", ex.name, bug.name);
+                let dir = Path::new(BUGS_MEMBERS).join(&ex.name).join(&bug.name);
+                let copy = bugs::bug_package(ex, &files, &bug, &package, dir)?;
+                crate::fs::sync_dir(&ws.join(&copy.dir), &copy.files)?;
+                bug_members.push(copy.dir.to_string_lossy().into_owned());
+                jobs.push((
+                    bug,
+                    Job {
+                        package,
+                        ..Job::for_exercise(ex)
+                    },
+                ));
+            }
+        }
+        bug_jobs.push(jobs);
+    }
+    graded_manifest(&ws.join("Cargo.toml"), &bug_members)?;
     // Not the learner's exercises/target: a graded copy's artifacts must never pass for theirs.
     let target = learner_ws.join("target").join("grade");
-    let jobs: Vec<Job> = exercises.iter().map(Job::for_exercise).collect();
-    let outcomes = runner::run_many(
+    let jobs: Vec<Job> = exercises
+        .iter()
+        .map(Job::for_exercise)
+        .chain(bug_jobs.iter().flatten().map(|(_, job)| job.clone()))
+        .collect();
+    let mut outcomes = runner::run_many(
         &jobs,
         services,
         &Options {
@@ -74,15 +105,33 @@ pub fn grade(
             jobs: opts.jobs,
         },
     )?;
+    let mut per_bug = outcomes.split_off(exercises.len()).into_iter();
+    let outcomes: Vec<Outcome> = exercises
+        .iter()
+        .zip(outcomes)
+        .zip(&bug_jobs)
+        .map(|((ex, o), jobs)| match ex.kind {
+            ExerciseKind::Code => o,
+            ExerciseKind::Tests => {
+                let theirs: Vec<(&Bug, Outcome)> = jobs
+                    .iter()
+                    .map(|(bug, _)| bug)
+                    .zip(per_bug.by_ref())
+                    .collect();
+                bugs::tally(ex, o, &theirs)
+            }
+        })
+        .collect();
     let mut cases = Vec::new();
     let (mut points, mut max_points) = (0, 0);
     for ((ex, o), changed) in exercises.iter().zip(&outcomes).zip(&tampered) {
-        let earned = if o.verdict.passed() { ex.points } else { 0 };
+        let (earned, max) = score(ex, o);
         points += earned;
-        max_points += ex.points;
+        max_points += max;
         let status = match o.verdict {
             Verdict::Passed => Status::Pass,
             Verdict::ServicesUnavailable | Verdict::Cancelled => Status::Error,
+            // Some bugs caught: partial points, still not a pass.
             _ => Status::Fail,
         };
         let mut message = summary(o);
@@ -97,7 +146,7 @@ pub fn grade(
             case = case.output(outcome_text(o));
         }
         case.points = Some(earned);
-        case.max_points = Some(ex.points);
+        case.max_points = Some(max);
         case.duration = o.duration;
         cases.push(case);
     }
@@ -108,13 +157,35 @@ pub fn grade(
     Ok(report)
 }
 
-/// The graded copy is built once and run: no incremental state, no debug info.
-fn one_shot_manifest(path: &Path) -> Result<()> {
+/// Points earned and possible. A code exercise is worth its `points` when it passes; a tests
+/// exercise its `points` for each known bug, earned for each bug caught by tests that pass on
+/// the correct implementation.
+fn score(ex: &ExerciseInfo, o: &Outcome) -> (u32, u32) {
+    match (&o.bugs, o.verdict) {
+        (Some(bugs), Verdict::Passed | Verdict::BugsMissed) => (
+            ex.points * bugs.caught.len() as u32,
+            ex.points * bugs.total() as u32,
+        ),
+        (Some(bugs), _) => (0, ex.points * bugs.total() as u32),
+        (None, v) => (if v.passed() { ex.points } else { 0 }, ex.points),
+    }
+}
+
+/// The graded copy is built once and run: no incremental state, no debug info; the copies
+/// with a known bug are members too.
+fn graded_manifest(path: &Path, bug_members: &[String]) -> Result<()> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut manifest: toml::Table =
         toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
-    super::one_shot::apply(&mut manifest);
+    crate::synthetic::one_shot(&mut manifest);
+    if let Some(members) = manifest
+        .get_mut("workspace")
+        .and_then(|w| w.get_mut("members"))
+        .and_then(|m| m.as_array_mut())
+    {
+        members.extend(bug_members.iter().cloned().map(toml::Value::String));
+    }
     let text =
         toml::to_string(&manifest).context("cannot write the graded workspace's manifest")?;
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
@@ -181,12 +252,13 @@ fn check_same_course(course: &Course, learner_root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Files outside `src/` that the learner changed, added or removed, relative to the exercise.
-fn changed_files(pristine: &Path, learner: &Path) -> Vec<String> {
+/// Files outside the learner's folders that the learner changed, added or removed, relative to
+/// the exercise.
+fn changed_files(pristine: &Path, learner: &Path, kind: ExerciseKind) -> Vec<String> {
     let mut changed = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for (base, other) in [(pristine, learner), (learner, pristine)] {
-        for rel in files_outside_src(base) {
+        for rel in files_outside_learner_dirs(base, kind) {
             if !seen.insert(rel.clone()) {
                 continue;
             }
@@ -201,13 +273,13 @@ fn changed_files(pristine: &Path, learner: &Path) -> Vec<String> {
     changed
 }
 
-fn files_outside_src(dir: &Path) -> Vec<PathBuf> {
+fn files_outside_learner_dirs(dir: &Path, kind: ExerciseKind) -> Vec<PathBuf> {
     crate::fs::files_under(dir)
         .unwrap_or_default()
         .into_iter()
         // Lessons may carry the learner's notes; only what can change a verdict counts.
         .filter(|rel| {
-            !(LEARNER_DIRS.iter().any(|d| rel.starts_with(d))
+            !(kind.learner_dirs().iter().any(|d| rel.starts_with(d))
                 || rel.extension().is_some_and(|e| e == "md"))
         })
         .collect()
@@ -230,12 +302,17 @@ mod tests {
         crate::fs::write_if_changed(&learner.join("src/lib.rs"), b"solved").unwrap();
         crate::fs::write_if_changed(&learner.join("README.md"), b"my notes").unwrap();
         crate::fs::write_if_changed(&learner.join("target/debug/x"), b"build").unwrap();
-        assert!(changed_files(&pristine, &learner).is_empty());
+        assert!(changed_files(&pristine, &learner, ExerciseKind::Code).is_empty());
         crate::fs::write_if_changed(&learner.join("tests/checks.rs"), b"").unwrap();
         crate::fs::write_if_changed(&learner.join("build.rs"), b"fn main() {}").unwrap();
         assert_eq!(
-            changed_files(&pristine, &learner),
+            changed_files(&pristine, &learner, ExerciseKind::Code),
             ["build.rs", "tests/checks.rs"]
+        );
+        // Where the learner writes the tests, their tests are theirs and the code is not.
+        assert_eq!(
+            changed_files(&pristine, &learner, ExerciseKind::Tests),
+            ["build.rs", "src/lib.rs"]
         );
     }
 }

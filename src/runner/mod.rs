@@ -53,6 +53,9 @@ pub enum Verdict {
     TimedOut,
     /// The package built but has no tests: a broken exercise, never a pass.
     NoTests,
+    /// The learner's tests pass on the correct implementation but let at least one of the
+    /// exercise's known bugs through (an exercise where the learner writes the tests).
+    BugsMissed,
     ServicesUnavailable,
     Cancelled,
 }
@@ -75,6 +78,23 @@ pub struct Outcome {
     pub notes: Vec<String>,
     pub timeout_secs: u64,
     pub duration: Duration,
+    /// For an exercise whose learner writes the tests: the known bugs they caught and missed
+    /// (`tests` are then the learner's tests on the correct implementation).
+    pub bugs: Option<BugTally>,
+}
+
+/// Which of an exercise's known bugs the learner's tests caught, by their one-line
+/// descriptions, in the course's order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BugTally {
+    pub caught: Vec<String>,
+    pub missed: Vec<String>,
+}
+
+impl BugTally {
+    pub fn total(&self) -> usize {
+        self.caught.len() + self.missed.len()
+    }
 }
 
 impl Outcome {
@@ -87,6 +107,7 @@ impl Outcome {
             notes: Vec::new(),
             timeout_secs,
             duration: Duration::ZERO,
+            bugs: None,
         }
     }
 

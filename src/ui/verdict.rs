@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{BOLD, CYAN, DIM, GREEN, RED, YELLOW, paint, strip_ansi};
+use crate::course::ExerciseKind;
 use crate::runner::{BuildProgress, Outcome, TestStatus, Verdict};
 
 /// A build in progress, for status lines: `⏳ [####>-----] 143/265 crates · Compiling serde
@@ -36,6 +37,23 @@ fn progress_counts(done: usize, total: usize) -> String {
 
 /// The verdict in a few words: `passes`, `3 of 8 tests fail`, `timed out after 60 s`…
 pub fn summary(o: &Outcome) -> String {
+    match (o.verdict, &o.bugs) {
+        (Verdict::Passed, Some(bugs)) => format!("all {} bugs caught", bugs.total()),
+        (Verdict::BugsMissed, Some(bugs)) => {
+            format!("{} of {} bugs caught", bugs.caught.len(), bugs.total())
+        }
+        (Verdict::TestsFailed, Some(_)) => {
+            let failed = o.count(TestStatus::Failed);
+            format!(
+                "{failed} of {} tests fail on the correct implementation",
+                failed + o.count(TestStatus::Passed)
+            )
+        }
+        _ => summary_of_code(o),
+    }
+}
+
+fn summary_of_code(o: &Outcome) -> String {
     match o.verdict {
         Verdict::Passed => "passes".into(),
         Verdict::CompileError => "does not compile".into(),
@@ -46,6 +64,7 @@ pub fn summary(o: &Outcome) -> String {
                 failed + o.count(TestStatus::Passed)
             )
         }
+        Verdict::BugsMissed => "lets known bugs through".into(),
         Verdict::TimedOut => format!("timed out after {} s", o.timeout_secs),
         Verdict::NoTests => "has no tests".into(),
         Verdict::ServicesUnavailable => format!("could not run: {}", o.details),
@@ -89,10 +108,15 @@ pub fn check_all_summary(
     s
 }
 
-/// What a passing run adds: where the reference solution is, and how to go on.
-pub fn passed_footer(solution_rel: &str) -> String {
+/// What a passing run adds: where the reference solution is (for a tests exercise, the
+/// reference tests), and how to go on.
+pub fn passed_footer(solution_rel: &str, kind: ExerciseKind) -> String {
+    let compare = match kind {
+        ExerciseKind::Code => "Compare your code with the solution",
+        ExerciseKind::Tests => "Compare your tests with the reference tests",
+    };
     format!(
-        "\n{} Compare your code with the solution: {}\nPress {} for the next exercise.\n",
+        "\n{} {compare}: {}\nPress {} for the next exercise.\n",
         paint(GREEN, "Exercise done!"),
         paint(CYAN, solution_rel),
         paint(BOLD, "n")
@@ -106,6 +130,39 @@ pub fn render_outcome(o: &Outcome) -> String {
     let mut s = String::new();
     let name = paint(BOLD, &o.name);
     let _ = match o.verdict {
+        Verdict::Passed if o.bugs.is_some() => writeln!(
+            s,
+            "{} {name}: {}: your {} tests pass on the correct implementation and fail on every bug ({:.1} s)",
+            paint(GREEN, "✓"),
+            summary(o),
+            o.count(TestStatus::Passed),
+            o.duration.as_secs_f64()
+        ),
+        Verdict::BugsMissed => {
+            let passed = o.count(TestStatus::Passed);
+            let _ = writeln!(
+                s,
+                "{} {name}: {}
+",
+                paint(RED, "✗"),
+                summary(o)
+            );
+            if passed == 0 {
+                let _ = writeln!(
+                    s,
+                    "  You have no tests yet: write #[test] functions in tests/. The code in src/ is correct:\n  your tests must pass on it, and fail on an implementation that:"
+                );
+            } else {
+                let _ = writeln!(
+                    s,
+                    "  Your {passed} tests pass on the correct implementation, and still pass on one that:"
+                );
+            }
+            for missed in o.bugs.iter().flat_map(|b| &b.missed) {
+                let _ = writeln!(s, "    {} {missed}", paint(RED, "•"));
+            }
+            Ok(())
+        }
         Verdict::Passed => writeln!(
             s,
             "{} {name} passed ({} tests, {:.1} s)",
@@ -122,11 +179,19 @@ pub fn render_outcome(o: &Outcome) -> String {
         Verdict::TestsFailed => {
             let failed = o.count(TestStatus::Failed);
             let total = failed + o.count(TestStatus::Passed);
-            let _ = writeln!(
-                s,
-                "{} {name}: {failed} of {total} tests failed\n",
-                paint(RED, "✗")
-            );
+            if o.bugs.is_some() {
+                let _ = writeln!(
+                    s,
+                    "{} {name}: {failed} of your {total} tests fail on the correct implementation\n\n  The implementation in src/ is right: a test that fails on it expects the wrong thing.\n",
+                    paint(RED, "✗")
+                );
+            } else {
+                let _ = writeln!(
+                    s,
+                    "{} {name}: {failed} of {total} tests failed\n",
+                    paint(RED, "✗")
+                );
+            }
             // libtest reports in completion order; sort for a stable screen, and show the first
             // few in full so the footer stays on screen.
             let mut failures: Vec<_> = o.failed_tests().collect();
@@ -205,6 +270,7 @@ mod tests {
             Verdict::CompileError,
             Verdict::TimedOut,
             Verdict::NoTests,
+            Verdict::BugsMissed,
             Verdict::ServicesUnavailable,
             Verdict::Cancelled,
         ] {
@@ -235,9 +301,38 @@ mod tests {
             "{}---\n{}{}",
             strip_ansi(&render_outcome(&broken)),
             strip_ansi(&render_outcome(&passed)),
-            strip_ansi(&passed_footer("solutions/01_basics/01_add"))
+            strip_ansi(&passed_footer(
+                "solutions/01_basics/01_add",
+                ExerciseKind::Code
+            ))
         );
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn a_bug_hunt_as_the_learner_sees_it() {
+        anstream::ColorChoice::Never.write_global();
+        let bugs = |caught: &[&str], missed: &[&str]| crate::runner::BugTally {
+            caught: caught.iter().map(|s| s.to_string()).collect(),
+            missed: missed.iter().map(|s| s.to_string()).collect(),
+        };
+        let mut none = outcome(Verdict::BugsMissed);
+        none.bugs = Some(bugs(&[], &["charges the discount twice", "rounds down"]));
+        let mut some = outcome(Verdict::BugsMissed);
+        some.tests = failing().tests;
+        some.tests[0].status = TestStatus::Passed;
+        some.bugs = Some(bugs(&["charges the discount twice"], &["rounds down"]));
+        let mut wrong = failing();
+        wrong.notes.clear();
+        wrong.bugs = Some(bugs(&[], &["rounds down"]));
+        let mut all = some.clone();
+        all.verdict = Verdict::Passed;
+        all.bugs = Some(bugs(&["charges the discount twice", "rounds down"], &[]));
+        let text: Vec<String> = [none, some, wrong, all]
+            .iter()
+            .map(|o| format!("{}\n{}", summary(o), strip_ansi(&render_outcome(o))))
+            .collect();
+        insta::assert_snapshot!(text.join("---\n"));
     }
 
     #[test]

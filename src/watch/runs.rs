@@ -7,7 +7,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{Msg, Watch, Work};
-use crate::runner::{self, Cancel, Event, Job, Options, Outcome, Verdict};
+use crate::runner::{self, Cancel, Event, Options, Outcome, Verdict};
 use crate::services::Services;
 use crate::ui::{self, BOLD, paint};
 
@@ -50,10 +50,11 @@ impl Watch {
         self.out
             .say(&format!("Running {}…\n", paint(BOLD, &ex.name)));
         self.out.say(&self.footer());
-        let workspace = self.session.course().workspace_dir();
+        let course = self.session.course().clone();
         let tx = self.tx.clone();
         let services = Arc::clone(&self.services);
         thread::spawn(move || {
+            let workspace = course.workspace_dir();
             let progress = Mutex::new(tx.clone());
             let on_event = |event: Event| {
                 if let Event::Building(build) = event
@@ -64,8 +65,9 @@ impl Watch {
                 }
             };
             let result = with_services(&services, |services| {
-                runner::run_one(
-                    &Job::for_exercise(&ex),
+                crate::check::run_one(
+                    &course,
+                    &ex,
                     services,
                     &Options {
                         workspace: &workspace,
@@ -93,6 +95,11 @@ impl Watch {
             "verdict": outcome.verdict,
             "failed_tests": failed,
             "details": ui::strip_ansi(&outcome.details),
+            "bugs": outcome.bugs.as_ref().map(|b| json!({
+                "caught": b.caught.len(),
+                "total": b.total(),
+                "missed": b.missed,
+            })),
         }));
         self.last = Some(outcome);
         self.show_last();
@@ -189,20 +196,17 @@ impl Watch {
         self.preempt();
         let course = self.session.course();
         course.ensure_all_present()?;
-        let jobs: Vec<Job> = course
-            .manifest
-            .exercises
-            .iter()
-            .map(Job::for_exercise)
-            .collect();
-        let workspace = course.workspace_dir();
+        let course = self.session.course().clone();
         let (id, cancel) = self.begin(|id, cancel| Work::CheckAll { id, cancel });
         self.clear_screen();
         self.out.say("Checking every exercise… (q quits)\n");
         let tx = self.tx.clone();
         let services = Arc::clone(&self.services);
         thread::spawn(move || {
-            let total = jobs.len();
+            let workspace = course.workspace_dir();
+            let exercises: Vec<&crate::course::ExerciseInfo> =
+                course.manifest.exercises.iter().collect();
+            let total = exercises.len();
             let progress = Mutex::new((tx.clone(), 0usize));
             let on_event = |event: Event| {
                 let Ok(mut p) = progress.lock() else { return };
@@ -219,8 +223,9 @@ impl Watch {
                 let _ = p.0.send(Msg::Progress(line));
             };
             let result = with_services(&services, |services| {
-                runner::run_many(
-                    &jobs,
+                crate::check::run(
+                    &course,
+                    &exercises,
                     services,
                     &Options {
                         workspace: &workspace,

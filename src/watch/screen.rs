@@ -15,8 +15,10 @@ impl Watch {
         let mut text = ui::verdict::render_outcome(outcome);
         if outcome.verdict.passed() {
             let course = self.session.course();
+            let ex = self.session.current();
             text.push_str(&ui::verdict::passed_footer(
-                &course.solution_rel(self.session.current()),
+                &course.solution_rel(ex),
+                ex.kind,
             ));
         }
         self.clear_screen();

@@ -27,6 +27,8 @@ pub fn unsolved_case(ex: &ExerciseInfo, o: &Outcome) -> Case {
             .message("does not compile as shipped: exercises must compile, with todo!() where the learner works")
             .output(&o.details),
         Verdict::NoTests => Case::new(Group::Unsolved, name, Status::Fail).message("has no tests"),
+        Verdict::BugsMissed => Case::new(Group::Unsolved, name, Status::Error)
+            .message("a bug hunt's verdict on a code exercise (a defect of verify)"),
         Verdict::ServicesUnavailable => services_case(Group::Unsolved, ex, o),
         Verdict::Cancelled => Case::new(Group::Unsolved, name, Status::Error).message("cancelled"),
     };
@@ -98,6 +100,7 @@ impl MutantOutcome {
                 }
             }
             Verdict::Passed => MutantOutcome::Survived,
+            Verdict::BugsMissed => MutantOutcome::Error("a bug hunt's verdict on a variant".into()),
             Verdict::CompileError => MutantOutcome::Unviable,
             Verdict::TimedOut => MutantOutcome::Timeout,
             Verdict::NoTests => MutantOutcome::Error("no tests ran".into()),
@@ -119,9 +122,21 @@ impl MutantOutcome {
     }
 }
 
-pub fn mutant_case(course: &Course, ex: &ExerciseInfo, mutant: &Path, o: &Outcome) -> Case {
+/// A mutant (`noun` = "mutant", must be rejected by the course's tests) or a known bug of a
+/// tests exercise ("bug", must be caught by the reference tests).
+pub fn mutant_case(
+    course: &Course,
+    ex: &ExerciseInfo,
+    mutant: &Path,
+    o: &Outcome,
+    noun: &str,
+) -> Case {
     let stem = mutant_stem(mutant);
-    let name = format!("{}: mutant `{stem}` is rejected", ex.name);
+    let name = if noun == "bug" {
+        format!("{}: bug `{stem}` is caught", ex.name)
+    } else {
+        format!("{}: {noun} `{stem}` is rejected", ex.name)
+    };
     let rel = mutant
         .strip_prefix(&course.root)
         .unwrap_or(mutant)
@@ -132,14 +147,20 @@ pub fn mutant_case(course: &Course, ex: &ExerciseInfo, mutant: &Path, o: &Outcom
         MutantOutcome::Caught { test, message } => Case::new(Group::Mutant, name, Status::Pass)
             .message(format!("caught by `{test}`: {message}")),
         MutantOutcome::Survived => Case::new(Group::Mutant, name, Status::Fail).message(format!(
-            "mutant survives: the tests accept {rel}, a wrong solution{}",
+            "{noun} survives: the {}tests accept {rel}, a wrong {}{}",
+            if noun == "bug" { "reference " } else { "" },
+            if noun == "bug" {
+                "implementation"
+            } else {
+                "solution"
+            },
             describe_mutant(mutant)
                 .map(|d| format!(" ({d})"))
                 .unwrap_or_default()
         )),
         MutantOutcome::Unviable => Case::new(Group::Mutant, name, Status::Fail)
             .message(format!(
-                "unviable: {rel} does not compile; a mutant must be a plausible solution that builds"
+                "unviable: {rel} does not compile; a {noun} must be a plausible implementation that builds"
             ))
             .output(&o.details),
         MutantOutcome::Timeout => Case::new(Group::Mutant, name, Status::Fail).message(format!(
@@ -151,6 +172,42 @@ pub fn mutant_case(course: &Course, ex: &ExerciseInfo, mutant: &Path, o: &Outcom
         }
     };
     timed(case.outcome(outcome.as_str()), o)
+}
+
+/// The shipped tests of a tests exercise (plus verify's trivially passing one) on the correct
+/// implementation: they must build and pass, or the learner starts from something broken.
+pub fn shipped_tests_case(ex: &ExerciseInfo, o: &Outcome) -> Case {
+    let name = format!("{}: the shipped tests pass on the implementation", ex.name);
+    let case = match o.verdict {
+        Verdict::Passed => Case::new(Group::Unsolved, name, Status::Pass),
+        Verdict::ServicesUnavailable => services_case(Group::Unsolved, ex, o),
+        _ => Case::new(Group::Unsolved, name, Status::Fail)
+            .message(format!(
+                "the shipped tests with a trivially passing one do not pass on the given implementation ({})",
+                summary(o)
+            ))
+            .output(outcome_text(o)),
+    };
+    timed(case, o)
+}
+
+/// A known bug against the shipped tests (plus a trivially passing one): it must pass, or it
+/// is "caught" by something other than a test that looks for it (it does not build, it
+/// crashes on load), and an empty test file would catch it too.
+pub fn shipped_bug_case(ex: &ExerciseInfo, bug: &Path, o: &Outcome) -> Case {
+    let stem = mutant_stem(bug);
+    let name = format!("{}: bug `{stem}` passes the shipped tests", ex.name);
+    let case = match o.verdict {
+        Verdict::Passed => Case::new(Group::Unsolved, name, Status::Pass),
+        Verdict::ServicesUnavailable => services_case(Group::Unsolved, ex, o),
+        _ => Case::new(Group::Unsolved, name, Status::Fail)
+            .message(format!(
+                "the shipped tests and a trivially passing one already reject it ({}): a known bug must build and run, so that only a test that looks for it catches it",
+                summary(o)
+            ))
+            .output(outcome_text(o)),
+    };
+    timed(case, o)
 }
 
 fn services_case(group: Group, ex: &ExerciseInfo, o: &Outcome) -> Case {

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::variants::solution_files;
-use crate::course::{Course, EXERCISES_DIR, SOLUTIONS_DIR};
+use crate::bugs::{BUGS_DIR, TESTS_DIR, bugs_of};
+use crate::course::{Course, EXERCISES_DIR, ExerciseKind, SOLUTIONS_DIR};
 use crate::fs::{canonical, non_empty_file};
 use crate::instructor::report::{Case, Group, Status};
 use crate::runner::cargo::workspace_members;
@@ -75,6 +76,37 @@ pub fn check_manifest(course: &Course) -> Result<Vec<Case>> {
             problems.push(format!(
                 "exercise `{}`: {rel}/README.md (the lesson) is missing or empty",
                 ex.name
+            ));
+        }
+        if ex.kind == ExerciseKind::Tests {
+            let sol = course.solution_rel(ex);
+            if bugs_of(course, ex).is_empty() {
+                problems.push(format!(
+                    "exercise `{}` (kind = \"tests\"): {sol}/{BUGS_DIR}/ has no bug (a `.patch` of the implementation); the learner's tests have nothing to catch",
+                    ex.name
+                ));
+            }
+            if !course.solution_dir(ex).join(TESTS_DIR).is_dir() {
+                problems.push(format!(
+                    "exercise `{}` (kind = \"tests\"): {sol}/{TESTS_DIR}/ (the reference tests) is missing",
+                    ex.name
+                ));
+            }
+            if course
+                .solution_dir(ex)
+                .join(super::variants::MUTANTS_DIR)
+                .exists()
+            {
+                problems.push(format!(
+                    "exercise `{}` (kind = \"tests\"): {sol}/mutants/ is not used by a tests exercise; its wrong implementations are its bugs ({sol}/{BUGS_DIR}/)",
+                    ex.name
+                ));
+            }
+        } else if course.solution_dir(ex).join(BUGS_DIR).exists() {
+            problems.push(format!(
+                "exercise `{}`: {}/{BUGS_DIR}/ is only used by an exercise with kind = \"tests\"",
+                ex.name,
+                course.solution_rel(ex)
             ));
         }
         let solution = solution_files(course, ex);

@@ -1,20 +1,18 @@
 //! `exercise verify`: proves a course is sound. The manifest agrees with the files
 //! (`manifest_check`); every shipped exercise compiles and fails, every solution passes, every
-//! mutant is rejected (`variants`, built in one synthetic workspace: `workspace`, judged in
-//! `cases`); every solution is rustfmt- and clippy-clean (`style`).
+//! mutant is rejected (`variants`, judged in `cases`); for an exercise where the learner writes
+//! the tests, the shipped tests (and a trivially passing one) catch no known bug and the
+//! reference tests catch every one; every solution is rustfmt- and clippy-clean (`style`).
 //!
-//! Every variant of every exercise becomes a package of the synthetic workspace in
-//! `exercises/target/verify/ws`, named `<exercise>__<variant>` and built by a single cargo
-//! invocation into `exercises/target/verify/target`. Distinct names and paths matter: cargo
-//! derives a member's artifact names from its name and its path relative to the workspace root,
-//! so two copies of one package in one target dir would overwrite each other (and never into
-//! the learner's `exercises/target`: a copy's artifacts could pass for the learner's own).
+//! Every variant of every exercise becomes a package of the synthetic workspace
+//! (`crate::synthetic`) in `exercises/target/verify/ws`, named `<exercise>__<variant>` and
+//! built by a single cargo invocation into `exercises/target/verify/target` (never the
+//! learner's `exercises/target`: a copy of an exercise must not pass for the learner's own).
 
 mod cases;
 mod manifest_check;
 mod style;
 mod variants;
-mod workspace;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -23,9 +21,11 @@ use anyhow::Result;
 
 use super::progress::Progress;
 use super::report::{Case, Group, Report, ReportKind, Status};
-use crate::course::{Course, ExerciseInfo};
+use crate::bugs::bugs_of;
+use crate::course::{Course, ExerciseInfo, ExerciseKind};
 use crate::runner::{self, Job, Options};
 use crate::services::Services;
+use crate::synthetic::{self, Package, Profile};
 pub use manifest_check::check_manifest;
 use variants::{Kind, Variant, mutant_files, mutant_stem};
 
@@ -74,18 +74,32 @@ pub fn verify(course: &Course, opts: &VerifyOptions, services: &mut Services) ->
         for m in &mutants[ex.name.as_str()] {
             variants.push(Variant::new(ex, Kind::Mutant(m.clone())));
         }
+        if ex.kind == ExerciseKind::Tests {
+            for bug in bugs_of(course, ex) {
+                variants.push(Variant::new(ex, Kind::ShippedBug(bug.path.clone())));
+                variants.push(Variant::new(ex, Kind::SolutionBug(bug.path)));
+            }
+        }
     }
     // A variant whose files cannot be assembled (a mutant patch that no longer applies) is
     // reported, and left out of the build.
     let mut prepared = Vec::new();
     for v in variants {
-        match v.files(course) {
-            Ok(files) => prepared.push((v, files)),
+        match v.package(course) {
+            Ok(package) => prepared.push((v, package)),
             Err(e) => {
                 let (group, what) = match &v.kind {
                     Kind::Mutant(path) => (
                         Group::Mutant,
                         format!("mutant `{}` is rejected", mutant_stem(path)),
+                    ),
+                    Kind::SolutionBug(path) => (
+                        Group::Mutant,
+                        format!("bug `{}` is caught", mutant_stem(path)),
+                    ),
+                    Kind::ShippedBug(path) => (
+                        Group::Unsolved,
+                        format!("bug `{}` passes the shipped tests", mutant_stem(path)),
                     ),
                     Kind::Solution => (Group::Solution, "solution passes".to_owned()),
                     Kind::Shipped => (Group::Unsolved, "fails as shipped".to_owned()),
@@ -100,8 +114,14 @@ pub fn verify(course: &Course, opts: &VerifyOptions, services: &mut Services) ->
     let root = course.workspace_dir().join("target").join("verify");
     let ws = root.join("ws");
     let target = root.join("target");
-    workspace::sync_workspace(course, &ws, &prepared, opts.only.is_empty())?;
-    let variants: Vec<Variant> = prepared.into_iter().map(|(v, _)| v).collect();
+    let (variants, packages): (Vec<Variant>, Vec<Package>) = prepared.into_iter().unzip();
+    synthetic::sync(
+        course,
+        &ws,
+        &packages,
+        Profile::OneShot,
+        opts.only.is_empty(),
+    )?;
 
     let progress = Progress::new(variants.len());
     progress.stage("building and testing every variant");
@@ -121,9 +141,12 @@ pub fn verify(course: &Course, opts: &VerifyOptions, services: &mut Services) ->
 
     for (v, o) in variants.iter().zip(&outcomes) {
         let case = match &v.kind {
+            Kind::Shipped if v.ex.kind == ExerciseKind::Tests => cases::shipped_tests_case(v.ex, o),
             Kind::Shipped => cases::unsolved_case(v.ex, o),
             Kind::Solution => cases::solution_case(v.ex, o),
-            Kind::Mutant(path) => cases::timed(cases::mutant_case(course, v.ex, path, o), o),
+            Kind::Mutant(path) => cases::mutant_case(course, v.ex, path, o, "mutant"),
+            Kind::SolutionBug(path) => cases::mutant_case(course, v.ex, path, o, "bug"),
+            Kind::ShippedBug(path) => cases::shipped_bug_case(v.ex, path, o),
         };
         cases.push(case);
     }

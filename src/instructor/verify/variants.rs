@@ -1,14 +1,18 @@
 //! The variants of an exercise that verify builds: as shipped, solved, and each mutant (a
 //! plausible wrong solution, kept as a patch against the solution, a whole `src/lib.rs`, or a
-//! folder of files).
+//! folder of files). An exercise where the learner writes the tests has no mutants but known
+//! bugs (`crate::bugs`): each is built with the shipped tests (plus one that trivially passes),
+//! which must let it through, and with the reference tests, which must catch it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::course::{Course, ExerciseInfo};
+use crate::bugs::BUGS_DIR;
+use crate::course::{Course, ExerciseInfo, ExerciseKind};
 use crate::runner::Job;
+use crate::synthetic::{Package, apply_patch, rename_package};
 
 pub const MUTANTS_DIR: &str = "mutants";
 
@@ -17,7 +21,18 @@ pub enum Kind {
     Shipped,
     Solution,
     Mutant(PathBuf),
+    /// A known bug of a tests exercise, tested by the shipped tests.
+    ShippedBug(PathBuf),
+    /// A known bug of a tests exercise, tested by the reference tests.
+    SolutionBug(PathBuf),
 }
+
+/// The test file verify adds to the shipped tests of a tests exercise: a test that passes
+/// whatever the implementation does must catch no bug.
+pub const TRIVIAL_TEST: (&str, &str) = (
+    "tests/backlings_trivially_passes.rs",
+    "#[test]\nfn trivially_passes() {}\n",
+);
 
 /// One package of the synthetic workspace: an exercise as shipped, solved, or mutated.
 pub struct Variant<'a> {
@@ -36,14 +51,28 @@ impl<'a> Variant<'a> {
             Kind::Shipped => ("shipped".to_owned(), Path::new("shipped").join(&ex.dir)),
             Kind::Solution => ("solution".to_owned(), Path::new("solution").join(&ex.dir)),
             Kind::Mutant(path) => {
-                let stem: String = mutant_stem(path)
-                    .to_lowercase()
-                    .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-                    .collect();
+                let stem = package_stem(path);
                 (
                     format!("m_{stem}"),
                     Path::new("mutant").join(&ex.name).join(&stem),
+                )
+            }
+            Kind::ShippedBug(path) => {
+                let stem = package_stem(path);
+                (
+                    format!("sb_{stem}"),
+                    Path::new("bug")
+                        .join(&ex.name)
+                        .join(format!("shipped_{stem}")),
+                )
+            }
+            Kind::SolutionBug(path) => {
+                let stem = package_stem(path);
+                (
+                    format!("b_{stem}"),
+                    Path::new("bug")
+                        .join(&ex.name)
+                        .join(format!("solution_{stem}")),
                 )
             }
         };
@@ -52,31 +81,49 @@ impl<'a> Variant<'a> {
         Variant { ex, kind, dir, job }
     }
 
+    /// The variant as a package of the synthetic workspace.
+    pub fn package(&self, course: &Course) -> Result<Package> {
+        Ok(Package {
+            dir: self.dir.clone(),
+            files: self.files(course)?,
+        })
+    }
+
     /// The variant's files (relative to its package dir) and their contents.
-    pub fn files(&self, course: &Course) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
+    fn files(&self, course: &Course) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
         let mut files = BTreeMap::new();
-        let mut add_tree = |root: &Path, skip_mutants: bool| -> Result<()> {
+        let add_tree = |files: &mut BTreeMap<PathBuf, Vec<u8>>,
+                        root: &Path,
+                        skip_variants: bool|
+         -> Result<()> {
             for (rel, bytes) in crate::fs::read_tree(root)? {
-                if !(skip_mutants && rel.starts_with(MUTANTS_DIR)) {
+                if !(skip_variants && (rel.starts_with(MUTANTS_DIR) || rel.starts_with(BUGS_DIR))) {
                     files.insert(rel, bytes);
                 }
             }
             Ok(())
         };
-        add_tree(&course.exercise_dir(self.ex), false)?;
-        if self.kind != Kind::Shipped {
-            add_tree(&course.solution_dir(self.ex), true)?;
+        add_tree(&mut files, &course.exercise_dir(self.ex), false)?;
+        let shipped = matches!(self.kind, Kind::Shipped | Kind::ShippedBug(_));
+        if !shipped {
+            add_tree(&mut files, &course.solution_dir(self.ex), true)?;
+        } else if self.ex.kind == ExerciseKind::Tests {
+            files.insert(
+                PathBuf::from(TRIVIAL_TEST.0),
+                TRIVIAL_TEST.1.as_bytes().to_vec(),
+            );
         }
-        if let Kind::Mutant(path) = &self.kind {
+        if let Kind::Mutant(path) | Kind::ShippedBug(path) | Kind::SolutionBug(path) = &self.kind {
             if path.is_dir() {
-                add_tree(path, false)?;
+                add_tree(&mut files, path, false)?;
             } else if path.extension().is_some_and(|e| e == "patch") {
                 let text = std::fs::read_to_string(path)?;
                 for (file, patched) in apply_patch(&text, &files).map_err(|e| {
-                    anyhow::anyhow!(
-                        "mutant {} does not apply to the solution: {e}",
-                        path.display()
-                    )
+                    let (what, to) = match self.kind {
+                        Kind::Mutant(_) => ("mutant", "the solution"),
+                        _ => ("bug", "the implementation"),
+                    };
+                    anyhow::anyhow!("{what} {} does not apply to {to}: {e}", path.display())
                 })? {
                     files.insert(file, patched.into_bytes());
                 }
@@ -93,66 +140,13 @@ impl<'a> Variant<'a> {
     }
 }
 
-/// Applies a mutant patch (unified diff, one or more files, paths relative to the exercise, text
-/// before the first `---` line is its description) to the solved files. Returns the new
-/// contents of each patched file.
-fn apply_patch(
-    text: &str,
-    files: &BTreeMap<PathBuf, Vec<u8>>,
-) -> Result<Vec<(PathBuf, String)>, String> {
-    let mut out = Vec::new();
-    let starts: Vec<usize> = text
-        .match_indices("--- ")
-        .filter(|(i, _)| *i == 0 || text.as_bytes()[i - 1] == b'\n')
-        .map(|(i, _)| i)
-        .collect();
-    if starts.is_empty() {
-        return Err("it contains no `--- a/<file>` header".into());
-    }
-    for (k, &start) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).copied().unwrap_or(text.len());
-        let one = &text[start..end];
-        let patch = diffy::Patch::from_str(one).map_err(|e| e.to_string())?;
-        let name = patch
-            .modified()
-            .or(patch.original())
-            .ok_or("a file header has no path")?;
-        let rel = PathBuf::from(
-            name.trim()
-                .trim_start_matches("b/")
-                .trim_start_matches("a/"),
-        );
-        let base = files.get(&rel).ok_or_else(|| {
-            format!(
-                "it patches {}, which the solved exercise does not have",
-                rel.display()
-            )
-        })?;
-        let base = String::from_utf8_lossy(base);
-        let patched = diffy::apply(&base, &patch).map_err(|e| format!("{}: {e}", rel.display()))?;
-        out.push((rel, patched));
-    }
-    Ok(out)
-}
-
-/// The package gets the variant's name (so variants never share artifacts) while its library
-/// keeps the exercise's crate name (so the tests' `use exercise::…` still resolves).
-fn rename_package(manifest: &[u8], package: &str, lib: &str) -> Result<Vec<u8>> {
-    let text = String::from_utf8_lossy(manifest);
-    let mut table: toml::Table =
-        toml::from_str(&text).context("cannot parse an exercise's Cargo.toml")?;
-    if let Some(pkg) = table.get_mut("package").and_then(|p| p.as_table_mut()) {
-        pkg.insert("name".into(), toml::Value::String(package.to_owned()));
-    }
-    let lib_table = table
-        .entry("lib")
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    if let Some(lib_table) = lib_table.as_table_mut() {
-        lib_table
-            .entry("name")
-            .or_insert_with(|| toml::Value::String(lib.replace('-', "_")));
-    }
-    Ok(toml::to_string(&table)?.into_bytes())
+/// A mutant's or bug's name as part of a package name: `[a-z0-9_]`.
+fn package_stem(path: &Path) -> String {
+    mutant_stem(path)
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
 }
 
 /// A mutant's name: its file name without the extension (`no_ttl.patch` → `no_ttl`).
@@ -201,7 +195,7 @@ pub fn solution_files(course: &Course, ex: &ExerciseInfo) -> Vec<(PathBuf, PathB
     crate::fs::files_under(&root)
         .unwrap_or_default()
         .into_iter()
-        .filter(|rel| !rel.starts_with(MUTANTS_DIR))
+        .filter(|rel| !rel.starts_with(MUTANTS_DIR) && !rel.starts_with(BUGS_DIR))
         .map(|rel| (root.join(&rel), rel))
         .map(|(path, rel)| (rel, path))
         .collect()
@@ -211,35 +205,6 @@ pub fn solution_files(course: &Course, ex: &ExerciseInfo) -> Vec<(PathBuf, PathB
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn a_patch_applies_to_the_solved_files_and_names_what_it_misses() {
-        let files = BTreeMap::from([(
-            PathBuf::from("src/lib.rs"),
-            b"pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n".to_vec(),
-        )]);
-        let patch = "subtracts instead\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,3 +1,3 @@\n pub fn add(a: i32, b: i32) -> i32 {\n-    a + b\n+    a - b\n }\n";
-        let out = apply_patch(patch, &files).unwrap();
-        assert_eq!(out.len(), 1);
-        assert!(out[0].1.contains("a - b"));
-        let other = patch.replace("src/lib.rs", "src/other.rs");
-        assert!(
-            apply_patch(&other, &files)
-                .unwrap_err()
-                .contains("src/other.rs")
-        );
-        assert!(apply_patch("just words", &files).is_err());
-    }
-
-    #[test]
-    fn the_package_is_renamed_and_the_library_keeps_its_name() {
-        let manifest = b"[package]\nname = \"add\"\nversion = \"0.1.0\"\n";
-        let out =
-            String::from_utf8(rename_package(manifest, "add__solution", "add").unwrap()).unwrap();
-        let table: toml::Table = toml::from_str(&out).unwrap();
-        assert_eq!(table["package"]["name"].as_str(), Some("add__solution"));
-        assert_eq!(table["lib"]["name"].as_str(), Some("add"));
-    }
 
     #[test]
     fn mutant_descriptions_come_from_the_first_line() {

@@ -155,7 +155,7 @@ pub fn verify(course: &Course, opts: &VerifyOptions, services: &mut Services) ->
 
     if !opts.skip_style {
         progress.stage("solutions are rustfmt- and clippy-clean");
-        let mut style = style::rustfmt_cases(course, &exercises);
+        let mut style = style::rustfmt_cases(course, &ws, &exercises);
         let solved: Vec<&Variant> = variants
             .iter()
             .filter(|v| v.kind == Kind::Solution)

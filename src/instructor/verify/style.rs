@@ -6,19 +6,22 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use super::variants::{Variant, solution_files};
+use super::variants::{Kind, Variant, solution_files};
 use crate::course::{Course, ExerciseInfo};
 use crate::instructor::report::{Case, Group, Status};
 use crate::runner::cargo;
 
-pub fn rustfmt_cases(course: &Course, exercises: &[&ExerciseInfo]) -> Vec<Case> {
+/// rustfmt on the solution's files as they sit in the solved variant (`ws`), where the modules
+/// they declare but do not change (given by the exercise) are found too.
+pub fn rustfmt_cases(course: &Course, ws: &Path, exercises: &[&ExerciseInfo]) -> Vec<Case> {
     exercises
         .iter()
         .map(|ex| {
             let name = format!("{}: solution is rustfmt-clean", ex.name);
+            let solved = ws.join(Variant::new(ex, Kind::Solution).dir);
             let files: Vec<PathBuf> = solution_files(course, ex)
                 .into_iter()
-                .map(|(_, p)| p)
+                .map(|(rel, _)| solved.join(rel))
                 .filter(|p| p.extension().is_some_and(|e| e == "rs"))
                 .collect();
             if files.is_empty() {

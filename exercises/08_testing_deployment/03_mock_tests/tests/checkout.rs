@@ -5,8 +5,8 @@
 
 #[allow(unused_imports)]
 use mock_tests::{
-    ChargeId, Checkout, CheckoutError, CustomerId, MailError, Mailer, Order, OrderId,
-    OrderStore, PaymentError, PaymentGateway, Receipt, StoreError,
+    ChargeId, Checkout, CheckoutError, CustomerId, MailError, Mailer, Order, OrderId, OrderStore,
+    PaymentError, PaymentGateway, Receipt, StoreError,
 };
 
 // Your tests go here.

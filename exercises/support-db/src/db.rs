@@ -71,6 +71,14 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 /// A brand-new database for one test (named after the run's, so `exercise` drops it with the
 /// run), with the exercise's migrations applied: the `#[sqlx::test]` pattern without macros.
 pub async fn isolated_pool() -> PgPool {
+    let pool = isolated_empty_pool().await;
+    migrate(&pool).await;
+    pool
+}
+
+/// A brand-new database for one test, without any migration: for tests that apply the
+/// migrations themselves, one step at a time.
+pub async fn isolated_empty_pool() -> PgPool {
     let base: PgConnectOptions = database_url()
         .parse()
         .expect("[test infrastructure] DATABASE_URL is a valid Postgres URL");
@@ -102,12 +110,10 @@ pub async fn isolated_pool() -> PgPool {
         panic!("[test infrastructure] cannot create a database for this test: {e}")
     });
     admin.close().await.ok();
-    let pool = test_pool_options()
+    test_pool_options()
         .connect_with(base.database(&name))
         .await
-        .expect("[test infrastructure] connect to the test's database");
-    migrate(&pool).await;
-    pool
+        .expect("[test infrastructure] connect to the test's database")
 }
 
 /// A fault proxy (see `fault`) in front of the server `pool` connects to.

@@ -69,6 +69,12 @@ pub fn check_manifest(course: &Course) -> Result<Vec<Case>> {
                 Some(_) => {}
             }
         }
+        if let Some(name) = fixed_binary_name(&dir.join("Cargo.toml")) {
+            problems.push(format!(
+                "exercise `{}`: {rel}/Cargo.toml names a binary `{name}`: verify's copies of the exercise would all build `target/debug/{name}` and run each other's; leave the binary named after the package and find it with env!(concat!(\"CARGO_BIN_EXE_\", env!(\"CARGO_PKG_NAME\")))",
+                ex.name
+            ));
+        }
         if ex.hint.trim().is_empty() {
             problems.push(format!("exercise `{}`: the hint is empty", ex.name));
         }
@@ -164,6 +170,17 @@ pub fn check_manifest(course: &Course) -> Result<Vec<Case>> {
         .into_iter()
         .map(|p| Case::new(Group::Manifest, format!("manifest: {p}"), Status::Fail).message(p))
         .collect())
+}
+
+/// The name of a `[[bin]]` target declared with a fixed name, if the manifest has one.
+fn fixed_binary_name(manifest: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(manifest).ok()?;
+    let table: toml::Table = toml::from_str(&text).ok()?;
+    table
+        .get("bin")?
+        .as_array()?
+        .iter()
+        .find_map(|b| b.get("name")?.as_str().map(str::to_owned))
 }
 
 fn same_dir(a: &Path, b: &Path) -> bool {

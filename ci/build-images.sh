@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Builds local/postgres:15, local/redis:7 and local/nats:2.9 from Debian packages with debootstrap: CI machines
+# Builds local/postgres:15, local/redis:7, local/nats:2.9 and local/debian:12 (a base image for
+# the container_image exercise) from Debian packages with debootstrap: CI machines
 # reach no image registry. The root filesystem is cached in $1 (default /var/tmp/service-rootfs).
 # Needs DOCKER_HOST (ci/setup-podman.sh) and podman.
 set -euo pipefail
 ROOT=${1:-/var/tmp/service-rootfs}
-if podman image exists local/postgres:15 && podman image exists local/redis:7 && podman image exists local/nats:2.9; then
+if podman image exists local/postgres:15 && podman image exists local/redis:7 && podman image exists local/nats:2.9 && podman image exists local/debian:12; then
   echo "images present"; exit 0
 fi
 # The Debian mirror this machine is configured with (its host is never written into the repo).
@@ -32,4 +33,5 @@ tar -C "$ROOT" -c . | podman import --change 'CMD ["redis-server","--bind","0.0.
 # The entry point is the server, as in the official image: the container provider passes
 # `--jetstream --store_dir …` as the command.
 tar -C "$ROOT" -c . | podman import --change 'ENTRYPOINT ["/usr/sbin/nats-server"]' --change 'CMD ["--jetstream"]' --change 'EXPOSE 4222' - local/nats:2.9 >/dev/null
-echo "built local/postgres:15 local/redis:7 local/nats:2.9"
+tar -C "$ROOT" -c . | podman import - local/debian:12 >/dev/null
+echo "built local/postgres:15 local/redis:7 local/nats:2.9 local/debian:12"

@@ -131,6 +131,19 @@ pub struct ExerciseInfo {
     /// For exercises whose shipped code legitimately passes (e.g. a reading exercise).
     #[serde(default)]
     pub skip_check_unsolved: bool,
+    /// Files outside the kind's folders that the learner writes too (a `Containerfile`),
+    /// relative to the exercise: `grade` takes them from the learner's tree.
+    #[serde(default)]
+    pub learner_files: Vec<String>,
+}
+
+impl ExerciseInfo {
+    /// Everything of the exercise the learner owns: the kind's folders and `learner_files`.
+    pub fn learner_paths(&self) -> Vec<&str> {
+        let mut paths: Vec<&str> = self.kind.learner_dirs().to_vec();
+        paths.extend(self.learner_files.iter().map(String::as_str));
+        paths
+    }
 }
 
 impl Manifest {
@@ -211,6 +224,11 @@ impl Manifest {
                     "exercise `{}`: dir `{}` is used twice",
                     ex.name, ex.dir
                 )));
+            }
+            for file in &ex.learner_files {
+                check_relative(file).map_err(|m| {
+                    invalid(format!("exercise `{}`: learner_files entry {m}", ex.name))
+                })?;
             }
             if ex.timeout_secs == 0 {
                 return Err(invalid(format!(

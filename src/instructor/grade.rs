@@ -51,13 +51,17 @@ pub fn grade(
         for ex in exercises {
             let pristine = ws.join(&ex.dir);
             let learner = learner_ws.join(&ex.dir);
-            tampered.push(changed_files(&pristine, &learner, ex.kind));
-            for dir in ex.kind.learner_dirs() {
-                let learner_dir = learner.join(dir);
-                if learner_dir.is_dir() {
-                    let dest = pristine.join(dir);
+            let owned = ex.learner_paths();
+            tampered.push(changed_files(&pristine, &learner, &owned));
+            for path in owned {
+                let theirs = learner.join(path);
+                let dest = pristine.join(path);
+                if theirs.is_dir() {
                     std::fs::remove_dir_all(&dest).ok();
-                    copy_tree(&learner_dir, &dest)?;
+                    copy_tree(&theirs, &dest)?;
+                } else if theirs.is_file() {
+                    std::fs::copy(&theirs, &dest)
+                        .with_context(|| format!("cannot copy {}", theirs.display()))?;
                 }
             }
         }
@@ -254,11 +258,11 @@ fn check_same_course(course: &Course, learner_root: &Path) -> Result<()> {
 
 /// Files outside the learner's folders that the learner changed, added or removed, relative to
 /// the exercise.
-fn changed_files(pristine: &Path, learner: &Path, kind: ExerciseKind) -> Vec<String> {
+fn changed_files(pristine: &Path, learner: &Path, owned: &[&str]) -> Vec<String> {
     let mut changed = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for (base, other) in [(pristine, learner), (learner, pristine)] {
-        for rel in files_outside_learner_dirs(base, kind) {
+        for rel in files_outside_learner_paths(base, owned) {
             if !seen.insert(rel.clone()) {
                 continue;
             }
@@ -273,13 +277,13 @@ fn changed_files(pristine: &Path, learner: &Path, kind: ExerciseKind) -> Vec<Str
     changed
 }
 
-fn files_outside_learner_dirs(dir: &Path, kind: ExerciseKind) -> Vec<PathBuf> {
+fn files_outside_learner_paths(dir: &Path, owned: &[&str]) -> Vec<PathBuf> {
     crate::fs::files_under(dir)
         .unwrap_or_default()
         .into_iter()
         // Lessons may carry the learner's notes; only what can change a verdict counts.
         .filter(|rel| {
-            !(kind.learner_dirs().iter().any(|d| rel.starts_with(d))
+            !(owned.iter().any(|d| rel.starts_with(d))
                 || rel.extension().is_some_and(|e| e == "md"))
         })
         .collect()
@@ -302,16 +306,16 @@ mod tests {
         crate::fs::write_if_changed(&learner.join("src/lib.rs"), b"solved").unwrap();
         crate::fs::write_if_changed(&learner.join("README.md"), b"my notes").unwrap();
         crate::fs::write_if_changed(&learner.join("target/debug/x"), b"build").unwrap();
-        assert!(changed_files(&pristine, &learner, ExerciseKind::Code).is_empty());
+        assert!(changed_files(&pristine, &learner, ExerciseKind::Code.learner_dirs()).is_empty());
         crate::fs::write_if_changed(&learner.join("tests/checks.rs"), b"").unwrap();
         crate::fs::write_if_changed(&learner.join("build.rs"), b"fn main() {}").unwrap();
         assert_eq!(
-            changed_files(&pristine, &learner, ExerciseKind::Code),
+            changed_files(&pristine, &learner, ExerciseKind::Code.learner_dirs()),
             ["build.rs", "tests/checks.rs"]
         );
         // Where the learner writes the tests, their tests are theirs and the code is not.
         assert_eq!(
-            changed_files(&pristine, &learner, ExerciseKind::Tests),
+            changed_files(&pristine, &learner, ExerciseKind::Tests.learner_dirs()),
             ["build.rs", "src/lib.rs"]
         );
     }

@@ -65,6 +65,11 @@ pub fn bugs_of(course: &Course, ex: &ExerciseInfo) -> Vec<Bug> {
         .collect()
 }
 
+/// The package name of `ex`'s copy with `bug` (in a hunt, and in grade's workspace).
+pub fn bug_package_name(ex: &ExerciseInfo, bug: &Bug) -> String {
+    format!("{}__bug_{}", ex.name, bug.name)
+}
+
 /// A bug's package: the exercise's `files` (its implementation and the tests to hunt with)
 /// with the bug's patch applied, named `<exercise>__<suffix>`, at `dir` in its workspace.
 pub fn bug_package(
@@ -177,7 +182,7 @@ pub fn hunt(
     )?];
     let mut names = vec![yours_name];
     for bug in &bugs {
-        let name = format!("{}__bug_{}", ex.name, bug.name);
+        let name = bug_package_name(ex, bug);
         packages.push(bug_package(
             ex,
             &files,

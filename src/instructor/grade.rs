@@ -74,7 +74,7 @@ pub fn grade(
         if ex.kind == ExerciseKind::Tests {
             let files = crate::fs::read_tree(&ws.join(&ex.dir))?;
             for bug in bugs::bugs_of(course, ex) {
-                let package = format!("{}__bug_{}", ex.name, bug.name);
+                let package = bugs::bug_package_name(ex, &bug);
                 let dir = Path::new(BUGS_MEMBERS).join(&ex.name).join(&bug.name);
                 let copy = bugs::bug_package(ex, &files, &bug, &package, dir)?;
                 crate::fs::sync_dir(&ws.join(&copy.dir), &copy.files)?;

@@ -210,13 +210,6 @@ pub fn one_shot(manifest: &mut toml::Table) {
     dev.insert("incremental".into(), false.into());
     dev.insert("debug".into(), false.into());
     dev.insert("strip".into(), "symbols".into());
-    // The copies are many small crates built side by side, which already keeps every core
-    // busy: one codegen unit each spends less CPU than sixteen (~12 % less build time,
-    // measured on one exercise's 13 variants). The dependencies keep cargo's default.
-    dev.insert("codegen-units".into(), 1.into());
-    let deps = table(table(dev, "package"), "*");
-    deps.entry("codegen-units")
-        .or_insert_with(|| toml::Value::Integer(16));
 }
 
 fn table<'a>(parent: &'a mut toml::Table, key: &str) -> &'a mut toml::Table {
@@ -275,8 +268,6 @@ mod tests {
         assert_eq!(dev["incremental"].as_bool(), Some(false));
         assert_eq!(dev["strip"].as_str(), Some("symbols"));
         assert_eq!(dev["package"]["argon2"]["opt-level"].as_integer(), Some(3));
-        assert_eq!(dev["codegen-units"].as_integer(), Some(1));
-        assert_eq!(dev["package"]["*"]["codegen-units"].as_integer(), Some(16));
 
         let mut empty = toml::Table::new();
         one_shot(&mut empty);

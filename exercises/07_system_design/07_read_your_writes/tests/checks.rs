@@ -222,6 +222,9 @@ async fn many_writers_each_read_their_own_writes_while_the_replica_lags() {
         BUDGET,
     ));
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Each copy is announced: the writers wait for one between their edits, so the replica
+    // catches up in the middle of the writes however loaded the machine is.
+    let (copied, copies_seen) = tokio::sync::watch::channel(0u32);
     let copier = {
         let (setup, done) = (Arc::clone(&setup), Arc::clone(&done));
         tokio::spawn(async move {
@@ -229,6 +232,7 @@ async fn many_writers_each_read_their_own_writes_while_the_replica_lags() {
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
                 setup.catch_up().await;
                 copies += 1;
+                copied.send_replace(copies);
                 tokio::time::sleep(Duration::from_millis(3)).await;
             }
             copies
@@ -238,9 +242,11 @@ async fn many_writers_each_read_their_own_writes_while_the_replica_lags() {
     let writers: Vec<_> = (0..16)
         .map(|user| {
             let (router, barrier) = (Arc::clone(&router), Arc::clone(&barrier));
+            let mut copies = copies_seen.clone();
             tokio::spawn(async move {
                 barrier.wait().await;
                 for i in 0..15 {
+                    copies.borrow_and_update();
                     let bio = format!("user {user}, edit {i}");
                     let token = router.set_bio(user, &bio).await.unwrap();
                     let read = router.bio(Some(token), user).await.unwrap();
@@ -249,6 +255,9 @@ async fn many_writers_each_read_their_own_writes_while_the_replica_lags() {
                         Some(bio.as_str()),
                         "user {user} wrote {bio:?} and read back {read:?} while the replica lagged behind 16 writers"
                     );
+                    within(Duration::from_secs(5), "the next copy", copies.changed())
+                        .await
+                        .unwrap();
                 }
             })
         })

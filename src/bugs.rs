@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use crate::course::{Course, ExerciseInfo, pristine};
 use crate::runner::{self, BugTally, Job, Options, Outcome, Verdict};
 use crate::services::Services;
-use crate::synthetic::{self, Package, Profile, apply_patch, rename_package};
+use crate::synthetic::{self, Package, Profile, apply_patch};
 
 /// Where an exercise's known bugs live, below its solution folder.
 pub const BUGS_DIR: &str = "bugs";
@@ -91,22 +91,7 @@ pub fn bug_package(
     for (file, contents) in patched {
         files.insert(file, contents.into_bytes());
     }
-    renamed(ex, files, package, dir)
-}
-
-/// A copy of the exercise's `files` as the package `package` at `dir`.
-pub fn renamed(
-    ex: &ExerciseInfo,
-    mut files: BTreeMap<PathBuf, Vec<u8>>,
-    package: &str,
-    dir: PathBuf,
-) -> Result<Package> {
-    let manifest = files
-        .get(Path::new("Cargo.toml"))
-        .with_context(|| format!("{} has no Cargo.toml", ex.dir))?;
-    let manifest = rename_package(manifest, package, &ex.name)?;
-    files.insert(PathBuf::from("Cargo.toml"), manifest);
-    Ok(Package { dir, files })
+    Package::renamed(ex, files, package, dir)
 }
 
 /// Whether a bug's run means the tests caught it: a test failed, or hung on it.
@@ -174,7 +159,7 @@ pub fn hunt(
     }
     let bugs = bugs_of(course, ex);
     let yours_name = format!("{}__yours", ex.name);
-    let mut packages = vec![renamed(
+    let mut packages = vec![Package::renamed(
         ex,
         files.clone(),
         &yours_name,

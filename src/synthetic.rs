@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::course::Course;
+use crate::course::{Course, ExerciseInfo};
 use crate::fs::{read_tree, sync_dir, write_if_changed};
 
 /// One member of a synthetic workspace.
@@ -26,6 +26,24 @@ pub struct Package {
     pub dir: PathBuf,
     /// Its files, relative to `dir`, with the package already renamed (`rename_package`).
     pub files: BTreeMap<PathBuf, Vec<u8>>,
+}
+
+impl Package {
+    /// A copy of an exercise's `files` as the package `package` at `dir` (its library keeps
+    /// the exercise's name, see [`rename_package`]).
+    pub fn renamed(
+        ex: &ExerciseInfo,
+        mut files: BTreeMap<PathBuf, Vec<u8>>,
+        package: &str,
+        dir: PathBuf,
+    ) -> Result<Package> {
+        let manifest = files
+            .get(Path::new("Cargo.toml"))
+            .with_context(|| format!("{} has no Cargo.toml", ex.dir))?;
+        let manifest = rename_package(manifest, package, &ex.name)?;
+        files.insert(PathBuf::from("Cargo.toml"), manifest);
+        Ok(Package { dir, files })
+    }
 }
 
 /// The build profile of a synthetic workspace.

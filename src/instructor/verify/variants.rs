@@ -7,12 +7,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::bugs::BUGS_DIR;
 use crate::course::{Course, ExerciseInfo, ExerciseKind};
 use crate::runner::Job;
-use crate::synthetic::{Package, apply_patch, rename_package};
+use crate::synthetic::{Package, apply_patch};
 
 pub const MUTANTS_DIR: &str = "mutants";
 
@@ -83,13 +83,16 @@ impl<'a> Variant<'a> {
 
     /// The variant as a package of the synthetic workspace.
     pub fn package(&self, course: &Course) -> Result<Package> {
-        Ok(Package {
-            dir: self.dir.clone(),
-            files: self.files(course)?,
-        })
+        Package::renamed(
+            self.ex,
+            self.files(course)?,
+            &self.job.package,
+            self.dir.clone(),
+        )
     }
 
-    /// The variant's files (relative to its package dir) and their contents.
+    /// The variant's files (relative to its package dir) and their contents, before the
+    /// package is renamed.
     fn files(&self, course: &Course) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
         let mut files = BTreeMap::new();
         let add_tree = |files: &mut BTreeMap<PathBuf, Vec<u8>>,
@@ -131,11 +134,6 @@ impl<'a> Variant<'a> {
                 files.insert(PathBuf::from("src/lib.rs"), std::fs::read(path)?);
             }
         }
-        let manifest = files
-            .get(Path::new("Cargo.toml"))
-            .with_context(|| format!("{} has no Cargo.toml", self.ex.dir))?;
-        let manifest = rename_package(manifest, &self.job.package, &self.ex.name)?;
-        files.insert(PathBuf::from("Cargo.toml"), manifest);
         Ok(files)
     }
 }

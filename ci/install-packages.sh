@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages CI needs: Redis (server and redis-cli), nats-server, the Postgres client, Postgres server
-# binaries if the machine lacks them, Podman with runc, and debootstrap to build images offline.
+# binaries if the machine lacks them, Podman with runc, debootstrap to build images offline, and
+# bubblewrap for grade's sandbox.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
@@ -15,6 +16,7 @@ command -v runc >/dev/null || need+=(runc)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v pgrep >/dev/null || need+=(procps)
 command -v hyperfine >/dev/null || need+=(hyperfine)
+command -v bwrap >/dev/null || need+=(bubblewrap)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq >/dev/null

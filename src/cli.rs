@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::course::Service;
 use crate::instructor::report::Format;
+use crate::sandbox::Mode as SandboxMode;
 use crate::services::ProviderKind;
 use crate::ui::ColorWhen;
 
@@ -59,6 +60,8 @@ pub enum Command {
     Run {
         /// Exercise name (see `exercise list`)
         name: Option<String>,
+        #[command(flatten)]
+        sandbox: SandboxArgs,
     },
     /// Show the hint of an exercise (default: the current one)
     Hint { name: Option<String> },
@@ -74,6 +77,8 @@ pub enum Command {
         /// How many exercises to test at once (default: the number of cores)
         #[arg(long, short)]
         jobs: Option<usize>,
+        #[command(flatten)]
+        sandbox: SandboxArgs,
     },
     /// Write the course into DIR (default: ./backlings), for a binary installed with `cargo install`
     Init { dir: Option<PathBuf> },
@@ -91,6 +96,8 @@ pub enum Command {
         /// Skip the rustfmt and clippy checks of the solutions
         #[arg(long)]
         skip_style: bool,
+        #[command(flatten)]
+        sandbox: SandboxArgs,
     },
     /// Score a learner's course tree with the course's own tests (for instructors and autograding)
     ///
@@ -108,6 +115,12 @@ pub enum Command {
         /// Exit 1 unless the learner scores at least N points (for autograding)
         #[arg(long, value_name = "N")]
         min_points: Option<u32>,
+        /// Build in DIR instead of <learner>/exercises/target/grade: a class's dependencies
+        /// built once for all its learners (their compiled exercises then share it too)
+        #[arg(long, value_name = "DIR")]
+        target_dir: Option<PathBuf>,
+        #[command(flatten)]
+        sandbox: SandboxArgs,
     },
     /// Start, show or stop Postgres and Redis for the course (prints DATABASE_URL / REDIS_URL)
     #[command(subcommand)]
@@ -117,6 +130,43 @@ pub enum Command {
     /// Tools for course authors
     #[command(subcommand)]
     Dev(DevCommand),
+    /// Inside the sandbox: relay the run's services into its network, then run the command
+    #[command(name = "__sandbox-exec", hide = true)]
+    SandboxExec {
+        /// host:port=socket: listen on host:port, forward to the Unix socket
+        #[arg(long = "relay", value_name = "SPEC")]
+        relays: Vec<String>,
+        #[arg(last = true, required = true)]
+        command: Vec<std::ffi::OsString>,
+    },
+}
+
+/// The sandbox for code a learner wrote (docs/instructors.md: what it protects).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct SandboxArgs {
+    /// Run the learner's code in a sandbox: no network but the run's services, no files but
+    /// the course's, limited memory and processes (default: auto for grade, off otherwise)
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub sandbox: Option<SandboxMode>,
+    /// Memory each sandboxed test binary may use
+    #[arg(long, value_name = "SIZE", default_value = "2GiB", value_parser = crate::sandbox::parse_size)]
+    pub memory_limit: u64,
+    /// Processes and threads each sandboxed test binary may run at once
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(16..))]
+    pub process_limit: u64,
+}
+
+impl SandboxArgs {
+    pub fn mode(&self, default: SandboxMode) -> SandboxMode {
+        self.sandbox.unwrap_or(default)
+    }
+
+    pub fn limits(&self) -> crate::sandbox::Limits {
+        crate::sandbox::Limits {
+            memory_bytes: self.memory_limit,
+            processes: self.process_limit,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

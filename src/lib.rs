@@ -3,6 +3,7 @@
 //!
 //! - `sys` (the only `unsafe`: libc), `fs` (atomic writes, tree walks), `exit` (exit codes),
 //!   `cleanup` (what must not outlive the CLI; signals as events);
+//! - `sandbox`: bubblewrap, cgroups and a relay of services, for code that may be hostile;
 //! - `course`: manifest, progress file, embedded copy, pristine files;
 //! - `services`: Postgres and Redis for a run, from one ordered list of sources;
 //! - `runner`: jobs → cargo build → test binaries → verdicts, reported as events;
@@ -29,6 +30,7 @@ pub mod fs;
 pub mod instructor;
 pub mod list;
 pub mod runner;
+pub mod sandbox;
 pub mod services;
 pub mod session;
 pub mod synthetic;

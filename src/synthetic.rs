@@ -40,7 +40,10 @@ impl Package {
         let manifest = files
             .get(Path::new("Cargo.toml"))
             .with_context(|| format!("{} has no Cargo.toml", ex.dir))?;
-        let manifest = rename_package(manifest, package, &ex.name)?;
+        let mut manifest = rename_package(manifest, package, &ex.name)?;
+        if !has_unit_tests(&files) {
+            manifest = without_lib_harness(&manifest)?;
+        }
         files.insert(PathBuf::from("Cargo.toml"), manifest);
         Ok(Package { dir, files })
     }
@@ -213,6 +216,28 @@ pub fn rename_package(manifest: &[u8], package: &str, lib: &str) -> Result<Vec<u
             .or_insert_with(|| toml::Value::String(lib.replace('-', "_")));
     }
     Ok(toml::to_string(&table)?.into_bytes())
+}
+
+/// Whether any file under `src/` holds a test (`#[test]`, `#[tokio::test]`, `#[cfg(test)]`).
+pub fn has_unit_tests(files: &BTreeMap<PathBuf, Vec<u8>>) -> bool {
+    files.iter().any(|(path, text)| {
+        path.starts_with("src")
+            && [&b"#[test]"[..], b"::test]", b"#[cfg(test)]", b"::test("]
+                .iter()
+                .any(|mark| text.windows(mark.len()).any(|w| w == *mark))
+    })
+}
+
+/// `[lib] test = false`: `cargo build --tests` then skips the library's own test harness. A
+/// library without unit tests still gets one, compiled a second time and linked against
+/// every dependency to run nothing: a third of a variant's build, for each of verify's
+/// thousand variants and each copy a bug hunt or grade builds.
+pub fn without_lib_harness(manifest: &[u8]) -> Result<Vec<u8>> {
+    let text = String::from_utf8_lossy(manifest);
+    let mut doc: toml::Table =
+        toml::from_str(&text).context("cannot parse an exercise's Cargo.toml")?;
+    table(&mut doc, "lib").insert("test".into(), false.into());
+    Ok(toml::to_string(&doc)?.into_bytes())
 }
 
 /// The build profile of the workspaces that verify and grade compile once and never debug.

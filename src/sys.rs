@@ -101,6 +101,29 @@ pub fn limit_resources(cmd: &mut Command) {
     }
 }
 
+/// Moves the child into the cgroups whose `cgroup.procs` files are given, before it runs
+/// anything: whatever it starts is born inside the limits ("0" names the writing process).
+pub fn join_cgroups(cmd: &mut Command, procs_files: Vec<std::ffi::CString>) {
+    // SAFETY: pre_exec runs in the forked child before exec; open, write and close are
+    // async-signal-safe, and the paths were allocated before the fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            for file in &procs_files {
+                let fd = libc::open(file.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+                if fd < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                let written = libc::write(fd, b"0".as_ptr().cast(), 1);
+                libc::close(fd);
+                if written != 1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Runs the child at the lowest CPU priority (nice 19): background work that must never slow
 /// what the learner is waiting for.
 pub fn lowest_priority(cmd: &mut Command) {

@@ -10,6 +10,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["sys", "fs", "exit"],
     &["cleanup"],
+    &["sandbox"],
     &["course"],
     &["services"],
     &["runner", "synthetic"],

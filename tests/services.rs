@@ -731,3 +731,46 @@ fn own_database_{n}() {{
     assert_eq!(case["status"], "fail", "{case:#}");
     assert!(!out.status.success());
 }
+
+/// The sandbox's network has only the run's services, relayed in: every probe (Postgres,
+/// Redis, NATS) grades full points on both providers, and the relay ends with the run.
+#[test]
+fn the_sandbox_relays_the_runs_services_on_both_providers() {
+    let sandboxed = std::process::Command::new("bwrap")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !sandboxed && !skip("bubblewrap is not installed") {
+        return;
+    }
+    let course = Course::fixture("svc");
+    let learner = solved_svc();
+    for provider in ["local", "container"] {
+        let available = if provider == "local" {
+            local_binaries()
+        } else {
+            engine()
+        };
+        if !available {
+            continue;
+        }
+        let out = with_provider(&course, provider)
+            .arg("grade")
+            .arg(learner.path())
+            .args(["--sandbox", "on", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{provider}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("sandbox: bubblewrap"),
+            "{}",
+            stderr(&out)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            (report["points"].as_u64(), report["max_points"].as_u64()),
+            (Some(5), Some(5)),
+            "{provider}: {report:#}"
+        );
+    }
+}

@@ -4,16 +4,24 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::cli::SandboxArgs;
 use crate::course::embedded;
 use crate::exit::Exit;
 use crate::runner::{self, Options, Outcome, Verdict};
+use crate::sandbox::{Mode, Sandbox};
 use crate::services::{ProviderKind, Services};
 use crate::session::Session;
 use crate::ui::{self, BOLD, CYAN, GREEN, paint};
 
-pub fn run(mut session: Session, name: Option<&str>, kind: Option<ProviderKind>) -> Result<Exit> {
+pub fn run(
+    mut session: Session,
+    name: Option<&str>,
+    kind: Option<ProviderKind>,
+    sandbox: &SandboxArgs,
+) -> Result<Exit> {
     let ex = session.exercise_or_current(name)?.clone();
     session.course().ensure_exercise_present(&ex)?;
+    let sandbox = super::open_sandbox(sandbox, Mode::Off)?;
     let mut services = Services::new(session.course().root.clone(), kind)?;
     let live = ui::LiveLine::stderr();
     let outcome = crate::check::run_one(
@@ -26,6 +34,7 @@ pub fn run(mut session: Session, name: Option<&str>, kind: Option<ProviderKind>)
             cancel: None,
             on_event: &|e| live.event(e),
             jobs: 1,
+            sandbox: sandbox.as_ref(),
         },
     )?;
     live.clear();
@@ -81,6 +90,7 @@ fn check_all_outcomes(
     session: &mut Session,
     jobs: usize,
     services: &mut Services,
+    sandbox: Option<&Sandbox>,
 ) -> Result<Vec<Outcome>> {
     let course = session.course();
     course.ensure_all_present()?;
@@ -105,6 +115,7 @@ fn check_all_outcomes(
             cancel: None,
             on_event: &on_event,
             jobs,
+            sandbox,
         },
     )?;
     live.clear();
@@ -116,10 +127,12 @@ pub fn check_all(
     mut session: Session,
     jobs: Option<usize>,
     kind: Option<ProviderKind>,
+    sandbox: &SandboxArgs,
 ) -> Result<Exit> {
+    let sandbox = super::open_sandbox(sandbox, Mode::Off)?;
     let mut services = Services::new(session.course().root.clone(), kind)?;
     let jobs = jobs.unwrap_or_else(runner::default_jobs);
-    let outcomes = check_all_outcomes(&mut session, jobs, &mut services)?;
+    let outcomes = check_all_outcomes(&mut session, jobs, &mut services, sandbox.as_ref())?;
     let next = (!session.all_done()).then(|| session.current().name.clone());
     anstream::print!(
         "{}",

@@ -328,5 +328,19 @@ pub fn doctor(course: &Course, kind: Option<ProviderKind>) -> Result<Exit> {
             from.unwrap_or("nowhere: see the fixes above")
         );
     }
+    // Not a requirement of the exercises: said, never a failure of doctor.
+    anstream::println!(
+        "{}",
+        paint(BOLD, "Sandbox (grade's default; --sandbox on elsewhere)")
+    );
+    match crate::sandbox::Sandbox::new(
+        crate::sandbox::Mode::Auto,
+        crate::sandbox::Limits::default(),
+    )? {
+        (Some(sandbox), _) => anstream::println!("  {} {}", ok(true), sandbox.describe()),
+        (None, why) => {
+            anstream::println!("  {} none: {}", paint(YELLOW, "!"), why.unwrap_or_default())
+        }
+    }
     Ok(Exit::from_ok(usable))
 }

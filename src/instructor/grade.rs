@@ -16,13 +16,25 @@ use crate::course::{Course, EXERCISES_DIR, ExerciseInfo, ExerciseKind, MANIFEST_
 use crate::fs::copy_tree;
 use crate::runner::{self, Job, Options, Outcome, Verdict};
 use crate::services::Services;
+use crate::synthetic;
 use crate::ui::verdict::{outcome_text, summary};
 
 /// Where the graded workspace keeps the copies of tests exercises with a known bug.
 const BUGS_MEMBERS: &str = "bughunt";
 
-pub struct GradeOptions {
+/// `exercise grade`'s own arguments, as the command line gives them.
+pub struct GradeArgs {
+    pub jobs: Option<usize>,
+    pub min_points: Option<u32>,
+    pub target_dir: Option<PathBuf>,
+}
+
+pub struct GradeOptions<'a> {
     pub jobs: usize,
+    /// Where the learner's code builds and runs (None: as the grader, unconfined).
+    pub sandbox: Option<&'a crate::sandbox::Sandbox>,
+    /// Instead of the learner's `exercises/target/grade`.
+    pub target_dir: Option<PathBuf>,
 }
 
 pub fn grade(
@@ -31,14 +43,8 @@ pub fn grade(
     opts: &GradeOptions,
     services: &mut Services,
 ) -> Result<Report> {
+    check_learner_tree(course, learner_root)?;
     let learner_ws = learner_root.join(EXERCISES_DIR);
-    if !learner_ws.is_dir() {
-        bail!(
-            "{} has no {EXERCISES_DIR}/ folder: pass the root of a learner's course",
-            learner_root.display()
-        );
-    }
-    check_same_course(course, learner_root)?;
     let scratch = tempfile::Builder::new()
         .prefix("backlings-grade-")
         .tempdir()
@@ -53,6 +59,15 @@ pub fn grade(
             let learner = learner_ws.join(&ex.dir);
             let owned = ex.learner_paths();
             tampered.push(changed_files(&pristine, &learner, &owned));
+            // Graded with the course's tests only: a library harness that would run none of
+            // them is not built (the learner's own unit tests in src/ never counted).
+            if !synthetic::has_unit_tests(&crate::fs::read_tree(&pristine)?) {
+                let manifest = pristine.join("Cargo.toml");
+                let text = std::fs::read(&manifest)
+                    .with_context(|| format!("cannot read {}", manifest.display()))?;
+                std::fs::write(&manifest, synthetic::without_lib_harness(&text)?)
+                    .with_context(|| format!("cannot write {}", manifest.display()))?;
+            }
             for path in owned {
                 let theirs = learner.join(path);
                 let dest = pristine.join(path);
@@ -92,7 +107,11 @@ pub fn grade(
     }
     graded_manifest(&ws.join("Cargo.toml"), &bug_members)?;
     // Not the learner's exercises/target: a graded copy's artifacts must never pass for theirs.
-    let target = learner_ws.join("target").join("grade");
+    let target = match &opts.target_dir {
+        Some(dir) => std::path::absolute(dir)
+            .with_context(|| format!("cannot resolve --target-dir {}", dir.display()))?,
+        None => learner_ws.join("target").join("grade"),
+    };
     let jobs: Vec<Job> = exercises
         .iter()
         .map(Job::for_exercise)
@@ -107,6 +126,7 @@ pub fn grade(
             cancel: None,
             on_event: &|_| {},
             jobs: opts.jobs,
+            sandbox: opts.sandbox,
         },
     )?;
     let mut per_bug = outcomes.split_off(exercises.len()).into_iter();
@@ -159,6 +179,17 @@ pub fn grade(
     report.max_points = Some(max_points);
     report.message = Some(format!("{points} of {max_points} points"));
     Ok(report)
+}
+
+/// Refuses what is not a learner's tree of this course (before anything else is said).
+pub fn check_learner_tree(course: &Course, learner_root: &Path) -> Result<()> {
+    if !learner_root.join(EXERCISES_DIR).is_dir() {
+        bail!(
+            "{} has no {EXERCISES_DIR}/ folder: pass the root of a learner's course",
+            learner_root.display()
+        );
+    }
+    check_same_course(course, learner_root)
 }
 
 /// Points earned and possible. A code exercise is worth its `points` when it passes; a tests

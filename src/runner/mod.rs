@@ -56,6 +56,9 @@ pub enum Verdict {
     /// The learner's tests pass on the correct implementation but let at least one of the
     /// exercise's known bugs through (an exercise where the learner writes the tests).
     BugsMissed,
+    /// The sandbox stopped the tests at one of its limits (memory, processes); `details` says
+    /// which ("killed: used more than 2 GiB of memory").
+    Killed,
     ServicesUnavailable,
     Cancelled,
 }
@@ -142,6 +145,8 @@ pub struct Options<'a> {
     pub on_event: &'a (dyn Fn(Event) + Sync),
     /// How many jobs' tests run at once.
     pub jobs: usize,
+    /// Build and test in the sandbox (grade; run, check-all and verify on request).
+    pub sandbox: Option<&'a crate::sandbox::Sandbox>,
 }
 
 /// Builds the test binaries of `packages` ahead of time, at the lowest CPU priority, so that a
@@ -160,6 +165,7 @@ pub fn prepare(
         cancel: Some(cancel),
         on_progress: Some(on_progress),
         background: true,
+        sandbox: None,
     })?;
     Ok(!built.cancelled)
 }
@@ -210,7 +216,14 @@ pub fn run_many(jobs: &[Job], services: &mut Services, opts: &Options) -> Result
             cancel: opts.cancel,
             on_progress: Some(&on_progress),
             background: false,
+            sandbox: opts.sandbox,
         })?;
+        let target_dir = cargo::target_dir(opts.workspace, opts.target_dir);
+        let place = execute::Place {
+            workspace: opts.workspace,
+            target_dir: &target_dir,
+            sandbox: opts.sandbox,
+        };
         let queue = Mutex::new(
             (0..jobs.len())
                 .filter(|&i| slots[i].is_none())
@@ -240,7 +253,8 @@ pub fn run_many(jobs: &[Job], services: &mut Services, opts: &Options) -> Result
                                 continue;
                             }
                         };
-                        let outcome = execute::test_job(&jobs[i], &built, &lease.env, opts.cancel);
+                        let outcome =
+                            execute::test_job(&jobs[i], &built, &lease, &place, opts.cancel);
                         drop(lease);
                         match outcome {
                             Ok(o) => {

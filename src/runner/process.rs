@@ -63,6 +63,9 @@ pub enum Exit {
     Status(ExitStatus),
     TimedOut,
     Cancelled,
+    /// The sandbox's cgroup ran into its process limit (a fork bomb): the group was killed at
+    /// once instead of at the deadline.
+    LimitHit,
 }
 
 #[derive(Debug)]
@@ -74,12 +77,14 @@ pub struct Captured {
     pub truncated: bool,
 }
 
-pub struct Limits {
+pub struct Limits<'a> {
     pub deadline: Option<Instant>,
     /// Bytes kept per stream; the rest is read and discarded so the child never blocks.
     pub output_cap: usize,
     /// Untrusted code (test binaries) runs with resource limits: processes, file size, no cores.
     pub untrusted: bool,
+    /// The sandbox's cgroup the child runs in: watched for a breached process limit.
+    pub group: Option<&'a crate::sandbox::cgroup::Group>,
 }
 
 /// Called with each line the child writes to stderr, as it comes (cargo's "Compiling …" lines).
@@ -165,6 +170,14 @@ fn wait(
             let _ = rx.recv();
             break Exit::TimedOut;
         }
+        if let Some(group) = limits.group
+            && group.breach().is_some()
+        {
+            group.kill_all();
+            kill_group(pid);
+            let _ = rx.recv();
+            break Exit::LimitHit;
+        }
     };
     // Children the child left behind (a test that spawned a server, say) would keep the pipes
     // open and the readers blocked; the group is ours, so end it.
@@ -246,6 +259,7 @@ mod tests {
             deadline: Some(Instant::now() + Duration::from_millis(300)),
             output_cap: 1024,
             untrusted: true,
+            group: None,
         };
         // The grandchild holds stdout open; without the group kill this would hang.
         let out = run(sh("sleep 30 & sleep 30"), &limits, None, None, None).unwrap();
@@ -259,6 +273,7 @@ mod tests {
             deadline: None,
             output_cap: 1000,
             untrusted: false,
+            group: None,
         };
         let out = run(
             sh("yes | head -c 100000; echo; echo the end"),
@@ -288,6 +303,7 @@ mod tests {
             deadline: None,
             output_cap: 10,
             untrusted: false,
+            group: None,
         };
         let out = run(sh("sleep 30"), &limits, Some(&cancel), None, None).unwrap();
         assert_eq!(out.exit, Exit::Cancelled);

@@ -284,6 +284,7 @@ impl Leaser<'_> {
             })?;
             let space = kinds::of(service).lease(&endpoint.url, &run)?;
             lease.env.extend(space.env.iter().cloned());
+            lease.servers.push(endpoint.url.clone());
             lease.spaces.push(space);
         }
         Ok(lease)
@@ -295,6 +296,8 @@ impl Leaser<'_> {
 #[derive(Default)]
 pub struct Lease {
     pub env: Vec<(String, String)>,
+    /// The servers' URLs (what a sandbox relays into its network).
+    pub servers: Vec<String>,
     spaces: Vec<kinds::RunSpace>,
 }
 

@@ -66,6 +66,10 @@ fn summary_of_code(o: &Outcome) -> String {
         }
         Verdict::BugsMissed => "lets known bugs through".into(),
         Verdict::TimedOut => format!("timed out after {} s", o.timeout_secs),
+        Verdict::Killed => o
+            .details
+            .split_once(": killed")
+            .map_or_else(|| o.details.clone(), |(_, why)| format!("killed{why}")),
         Verdict::NoTests => "has no tests".into(),
         Verdict::ServicesUnavailable => format!("could not run: {}", o.details),
         Verdict::Cancelled => "cancelled".into(),
@@ -214,6 +218,7 @@ pub fn render_outcome(o: &Outcome) -> String {
             Ok(())
         }
         Verdict::TimedOut => writeln!(s, "{} {name} {}", paint(RED, "✗"), o.details),
+        Verdict::Killed => writeln!(s, "{} {name} {}", paint(RED, "✗"), o.details),
         Verdict::NoTests => writeln!(
             s,
             "{} {name} has no tests, so it cannot pass: the exercise is broken (please report it)",

@@ -75,6 +75,7 @@ impl Watch {
                         cancel: Some(&cancel),
                         on_event: &on_event,
                         jobs: 1,
+                        sandbox: None,
                     },
                 )
             });
@@ -233,6 +234,7 @@ impl Watch {
                         cancel: Some(&cancel),
                         on_event: &on_event,
                         jobs: runner::default_jobs(),
+                        sandbox: None,
                     },
                 )
             });

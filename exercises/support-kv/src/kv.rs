@@ -48,10 +48,12 @@ pub async fn forget(keys: &[&str]) {
         .unwrap_or_else(|e| panic!("[test infrastructure] cannot DEL {keys:?}: {e}"));
 }
 
-/// A pub/sub channel name only this test process uses: `<name>:<pid>`. Unlike keys, Redis
+/// A pub/sub channel name only this test process uses: `<name>:<url>:<pid>`. Unlike keys, Redis
 /// channels are not per logical database — every run on the server shares them — so a test that
 /// publishes must not let another run's publications (a mutant's, a second `cargo test`'s)
-/// reach it.
+/// reach it. The run's REDIS_URL (its own logical database) is part of the name: in a sandbox
+/// every test process is pid 2 or 3 of its own PID namespace, so a pid alone is not unique.
 pub fn channel(name: &str) -> String {
-    format!("{name}:{}", std::process::id())
+    let url = std::env::var("REDIS_URL").unwrap_or_default();
+    format!("{name}:{url}:{}", std::process::id())
 }

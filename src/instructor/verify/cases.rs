@@ -20,7 +20,9 @@ pub fn unsolved_case(ex: &ExerciseInfo, o: &Outcome) -> Case {
             .message("skipped (skip_check_unsolved = true)");
     }
     let case = match o.verdict {
-        Verdict::TestsFailed | Verdict::TimedOut => Case::new(Group::Unsolved, name, Status::Pass),
+        Verdict::TestsFailed | Verdict::TimedOut | Verdict::Killed => {
+            Case::new(Group::Unsolved, name, Status::Pass)
+        }
         Verdict::Passed => Case::new(Group::Unsolved, name, Status::Fail)
             .message("passes as shipped: its tests check nothing the learner has to do (or set skip_check_unsolved)"),
         Verdict::CompileError => Case::new(Group::Unsolved, name, Status::Fail)
@@ -103,6 +105,11 @@ impl MutantOutcome {
             Verdict::BugsMissed => MutantOutcome::Error("a bug hunt's verdict on a variant".into()),
             Verdict::CompileError => MutantOutcome::Unviable,
             Verdict::TimedOut => MutantOutcome::Timeout,
+            // A mutant that runs away with memory or processes is stopped: it does not pass.
+            Verdict::Killed => MutantOutcome::Caught {
+                test: "(the sandbox's limits)".into(),
+                message: o.details.clone(),
+            },
             Verdict::NoTests => MutantOutcome::Error("no tests ran".into()),
             Verdict::ServicesUnavailable => {
                 MutantOutcome::Error(format!("cannot run: {}", o.details))

@@ -37,7 +37,12 @@ pub struct VerifyOptions {
     pub only: Vec<String>,
 }
 
-pub fn verify(course: &Course, opts: &VerifyOptions, services: &mut Services) -> Result<Report> {
+pub fn verify(
+    course: &Course,
+    opts: &VerifyOptions,
+    services: &mut Services,
+    sandbox: Option<&crate::sandbox::Sandbox>,
+) -> Result<Report> {
     let mut cases = check_manifest(course)?;
     // A property of the whole course: checked when the whole course is verified.
     if opts.only.is_empty() {
@@ -136,6 +141,7 @@ pub fn verify(course: &Course, opts: &VerifyOptions, services: &mut Services) ->
             cancel: None,
             on_event: &on_event,
             jobs: opts.jobs,
+            sandbox,
         },
     )?;
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Course, stdout};
+use common::{Course, case, stdout};
 use serde_json::Value;
 
 fn verify_json(course: &Course, extra: &[&str]) -> (i32, Value) {
@@ -24,15 +24,6 @@ fn verify_json(course: &Course, extra: &[&str]) -> (i32, Value) {
         )
     });
     (code, json)
-}
-
-fn case<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["tests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == name)
-        .unwrap_or_else(|| panic!("no check named {name:?} in {report:#}"))
 }
 
 fn failing(report: &Value) -> Vec<String> {

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Course, stderr};
+use common::{Course, case, stderr};
 use serde_json::Value;
 
 fn sandbox_here() -> bool {
@@ -95,19 +95,19 @@ impl Attack {
     }
 }
 
-fn case<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["tests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no case {name} in {report:#}"))
-}
-
 /// What the attack said it got, from the report's output of `add`.
 fn attack_said(report: &Value) -> String {
     let add = case(report, "add");
     add["output"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Without the sandbox the attack works: the fixture really attacks.
+fn assert_escaped(report: &Value, expected: &str) {
+    let said = attack_said(report);
+    assert!(
+        said.contains(expected),
+        "without the sandbox the attack works: {said}"
+    );
 }
 
 /// The sandbox contained the attack: it said BLOCKED, and the grader's other work went on.
@@ -153,11 +153,7 @@ fn the_graders_files_cannot_be_read() {
     assert!(attack_said(&report).contains("No such file or directory"));
 
     let (report, _) = attack.grade(&["--sandbox", "off"], &[]);
-    assert!(
-        attack_said(&report).contains("ESCAPED: read the key: PRIVATE-KEY-7f3a9c"),
-        "without the sandbox the attack works (the fixture is real): {}",
-        attack_said(&report)
-    );
+    assert_escaped(&report, "ESCAPED: read the key: PRIVATE-KEY-7f3a9c");
 }
 
 #[test]
@@ -171,10 +167,9 @@ fn the_graders_environment_is_not_passed_on_at_run_or_compile_time() {
     assert_blocked(&report, "hunter2-b81e");
 
     let (report, _) = attack.grade(&["--sandbox", "off"], &secret);
-    assert!(
-        attack_said(&report).contains("ESCAPED: GRADER_SECRET at compile time: hunter2-b81e"),
-        "{}",
-        attack_said(&report)
+    assert_escaped(
+        &report,
+        "ESCAPED: GRADER_SECRET at compile time: hunter2-b81e",
     );
 }
 
@@ -209,7 +204,7 @@ fn a_listener_that_is_not_a_service_cannot_be_reached() {
     );
 
     let (report, _) = attack.grade(&["--sandbox", "off"], &[]);
-    assert!(attack_said(&report).contains("ESCAPED: connected"));
+    assert_escaped(&report, "ESCAPED: connected");
     assert!(received.load(Ordering::SeqCst) > 0);
 }
 
@@ -238,7 +233,7 @@ fn nothing_outside_can_be_written() {
     );
 
     let (report, _) = attack.grade(&["--sandbox", "off"], &[]);
-    assert!(attack_said(&report).contains("ESCAPED"));
+    assert_escaped(&report, "ESCAPED: wrote");
     assert!(outside.exists());
 }
 
@@ -333,4 +328,59 @@ fn bad_limits_are_usage_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("`lots` is not a size: write e.g. 2GiB or 512MiB"));
+}
+
+/// run, check-all and verify sandbox on request only: a learner's own code is theirs to run.
+#[test]
+fn run_and_verify_use_the_sandbox_when_asked() {
+    if !sandbox_here() {
+        return;
+    }
+    let attack = Attack::new("env_secret.rs", &[]);
+    let run = |args: &[&str]| {
+        attack
+            .learner
+            .cmd()
+            .args(["run", "add"])
+            .args(args)
+            .env("GRADER_SECRET", "hunter2-b81e")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--sandbox", "on"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let said = common::stdout(&out);
+    assert!(said.contains("BLOCKED"), "{said}");
+    assert!(!said.contains("hunter2"), "{said}");
+    assert!(
+        stderr(&out).starts_with("sandbox: bubblewrap"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(&[]);
+    assert!(
+        common::stdout(&out).contains("ESCAPED"),
+        "without --sandbox, run is the learner's own cargo test"
+    );
+
+    let out = attack
+        .course
+        .cmd()
+        .args([
+            "verify",
+            "--skip-style",
+            "--sandbox",
+            "on",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the fixture course verifies in the sandbox: {}",
+        common::stdout(&out)
+    );
 }

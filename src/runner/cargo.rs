@@ -21,8 +21,28 @@ pub fn cargo() -> OsString {
 }
 
 pub fn command() -> Command {
-    Command::new(cargo())
+    let mut cmd = Command::new(cargo());
+    // Under `cargo run`, this process has the runner's own package variables. Build scripts
+    // (ring's) fingerprint some of them: passed on, they would make every exercise build
+    // differ between `cargo run` and `exercise`, and between a sandboxed build and not.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_") || RUNNER_PACKAGE_VARS.contains(&key.as_ref()) {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    cmd
 }
+
+/// What `cargo run` sets about the package it runs (besides `CARGO_PKG_*`).
+const RUNNER_PACKAGE_VARS: &[&str] = &[
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_CRATE_NAME",
+    "CARGO_BIN_NAME",
+    "CARGO_PRIMARY_PACKAGE",
+    "OUT_DIR",
+];
 
 fn strip_ansi(text: &str) -> String {
     anstream::adapter::strip_str(text).to_string()

@@ -183,8 +183,8 @@ impl Sandbox {
                 {
                     bail!(
                         "--sandbox on: cannot limit memory and processes: {why}\n\
-                         (run as root, or where cgroups are delegated to you, e.g. \
-                         `systemd-run --user --scope -p Delegate=yes exercise …`)"
+                         (grade as root, or in a cgroup delegated to you with the memory and \
+                         pids controllers)"
                     );
                 }
                 Ok((Some(sandbox), None))

@@ -276,12 +276,16 @@ mod tests {
             Verdict::TimedOut,
             Verdict::NoTests,
             Verdict::BugsMissed,
+            Verdict::Killed,
             Verdict::ServicesUnavailable,
             Verdict::Cancelled,
         ] {
             let mut o = outcome(v);
             if v == Verdict::ServicesUnavailable {
                 o.details = "this exercise needs Postgres, and none is available".into();
+            }
+            if v == Verdict::Killed {
+                o.details = "tests/checks: killed: used more than 2 GiB of memory".into();
             }
             lines.push(format!("{v:?}: {}", summary(&o)));
         }

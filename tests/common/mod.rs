@@ -117,3 +117,13 @@ pub fn spawn_watch(
         .spawn()
         .expect("start exercise watch")
 }
+
+/// The check (or graded exercise) called `name` in a JSON report of verify or grade.
+pub fn case<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["tests"]
+        .as_array()
+        .expect("a report has tests")
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("no check named {name:?} in {report:#}"))
+}

@@ -40,10 +40,11 @@ impl Package {
         let manifest = files
             .get(Path::new("Cargo.toml"))
             .with_context(|| format!("{} has no Cargo.toml", ex.dir))?;
-        let mut manifest = rename_package(manifest, package, &ex.name)?;
-        if !has_unit_tests(&files) {
-            manifest = without_lib_harness(&manifest)?;
-        }
+        let sources = files
+            .iter()
+            .filter(|(path, _)| path.starts_with("src"))
+            .map(|(_, text)| text.as_slice());
+        let manifest = rename_package(manifest, package, &ex.name, has_unit_tests(sources))?;
         files.insert(PathBuf::from("Cargo.toml"), manifest);
         Ok(Package { dir, files })
     }
@@ -199,32 +200,35 @@ pub fn apply_patch(
 }
 
 /// The package gets the variant's name (so variants never share artifacts) while its library
-/// keeps the exercise's crate name (so the tests' `use exercise::…` still resolves).
-pub fn rename_package(manifest: &[u8], package: &str, lib: &str) -> Result<Vec<u8>> {
-    let text = String::from_utf8_lossy(manifest);
-    let mut table: toml::Table =
-        toml::from_str(&text).context("cannot parse an exercise's Cargo.toml")?;
-    if let Some(pkg) = table.get_mut("package").and_then(|p| p.as_table_mut()) {
-        pkg.insert("name".into(), toml::Value::String(package.to_owned()));
-    }
-    let lib_table = table
-        .entry("lib")
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    if let Some(lib_table) = lib_table.as_table_mut() {
+/// keeps the exercise's crate name (so the tests' `use exercise::…` still resolves). Without
+/// `lib_harness`, the library's own test harness is not built (see [`without_lib_harness`]).
+pub fn rename_package(
+    manifest: &[u8],
+    package: &str,
+    lib: &str,
+    lib_harness: bool,
+) -> Result<Vec<u8>> {
+    edit_manifest(manifest, |doc| {
+        if let Some(pkg) = doc.get_mut("package").and_then(|p| p.as_table_mut()) {
+            pkg.insert("name".into(), toml::Value::String(package.to_owned()));
+        }
+        let lib_table = table(doc, "lib");
         lib_table
             .entry("name")
             .or_insert_with(|| toml::Value::String(lib.replace('-', "_")));
-    }
-    Ok(toml::to_string(&table)?.into_bytes())
+        if !lib_harness {
+            lib_table.insert("test".into(), false.into());
+        }
+    })
 }
 
-/// Whether any file under `src/` holds a test (`#[test]`, `#[tokio::test]`, `#[cfg(test)]`).
-pub fn has_unit_tests(files: &BTreeMap<PathBuf, Vec<u8>>) -> bool {
-    files.iter().any(|(path, text)| {
-        path.starts_with("src")
-            && [&b"#[test]"[..], b"::test]", b"#[cfg(test)]", b"::test("]
-                .iter()
-                .any(|mark| text.windows(mark.len()).any(|w| w == *mark))
+/// Whether any of a package's `src/` files holds a test (`#[test]`, `#[tokio::test]`,
+/// `#[cfg(test)]`).
+pub fn has_unit_tests<'a>(sources: impl IntoIterator<Item = &'a [u8]>) -> bool {
+    sources.into_iter().any(|text| {
+        [&b"#[test]"[..], b"::test]", b"#[cfg(test)]", b"::test("]
+            .iter()
+            .any(|mark| text.windows(mark.len()).any(|w| w == *mark))
     })
 }
 
@@ -233,10 +237,17 @@ pub fn has_unit_tests(files: &BTreeMap<PathBuf, Vec<u8>>) -> bool {
 /// every dependency to run nothing: a third of a variant's build, for each of verify's
 /// thousand variants and each copy a bug hunt or grade builds.
 pub fn without_lib_harness(manifest: &[u8]) -> Result<Vec<u8>> {
+    edit_manifest(manifest, |doc| {
+        table(doc, "lib").insert("test".into(), false.into());
+    })
+}
+
+/// An exercise's Cargo.toml, parsed, edited and written back.
+fn edit_manifest(manifest: &[u8], edit: impl FnOnce(&mut toml::Table)) -> Result<Vec<u8>> {
     let text = String::from_utf8_lossy(manifest);
     let mut doc: toml::Table =
         toml::from_str(&text).context("cannot parse an exercise's Cargo.toml")?;
-    table(&mut doc, "lib").insert("test".into(), false.into());
+    edit(&mut doc);
     Ok(toml::to_string(&doc)?.into_bytes())
 }
 
@@ -293,10 +304,23 @@ mod tests {
     fn the_package_is_renamed_and_the_library_keeps_its_name() {
         let manifest = b"[package]\nname = \"add\"\nversion = \"0.1.0\"\n";
         let out =
-            String::from_utf8(rename_package(manifest, "add__solution", "add").unwrap()).unwrap();
+            String::from_utf8(rename_package(manifest, "add__solution", "add", true).unwrap())
+                .unwrap();
         let table: toml::Table = toml::from_str(&out).unwrap();
         assert_eq!(table["package"]["name"].as_str(), Some("add__solution"));
         assert_eq!(table["lib"]["name"].as_str(), Some("add"));
+        assert!(
+            table["lib"].get("test").is_none(),
+            "the harness is kept when asked"
+        );
+        let out = rename_package(manifest, "add__solution", "add", false).unwrap();
+        let table: toml::Table = toml::from_str(&String::from_utf8(out).unwrap()).unwrap();
+        assert_eq!(table["lib"]["test"].as_bool(), Some(false));
+        assert!(has_unit_tests([&b"#[cfg(test)]\nmod tests {}"[..]]));
+        assert!(has_unit_tests([
+            &b"#[tokio::test(flavor = \"multi_thread\")]"[..]
+        ]));
+        assert!(!has_unit_tests([&b"pub fn test() {}"[..]]));
     }
 
     #[test]

@@ -23,11 +23,7 @@ use common::{Course, case, stderr};
 use serde_json::Value;
 
 fn sandbox_here() -> bool {
-    let has_bwrap = std::process::Command::new("bwrap")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if has_bwrap {
+    if common::bwrap_installed() {
         return true;
     }
     let required = std::env::var("BACKLINGS_REQUIRE_SANDBOX").is_ok_and(|v| v == "1");

@@ -736,11 +736,7 @@ fn own_database_{n}() {{
 /// Redis, NATS) grades full points on both providers, and the relay ends with the run.
 #[test]
 fn the_sandbox_relays_the_runs_services_on_both_providers() {
-    let sandboxed = std::process::Command::new("bwrap")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !sandboxed && !skip("bubblewrap is not installed") {
+    if !common::bwrap_installed() && !skip("bubblewrap is not installed") {
         return;
     }
     let course = Course::fixture("svc");

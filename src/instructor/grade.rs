@@ -61,7 +61,8 @@ pub fn grade(
             tampered.push(changed_files(&pristine, &learner, &owned));
             // Graded with the course's tests only: a library harness that would run none of
             // them is not built (the learner's own unit tests in src/ never counted).
-            if !synthetic::has_unit_tests(&crate::fs::read_tree(&pristine)?) {
+            let sources = crate::fs::read_tree(&pristine.join("src"))?;
+            if !synthetic::has_unit_tests(sources.values().map(Vec::as_slice)) {
                 let manifest = pristine.join("Cargo.toml");
                 let text = std::fs::read(&manifest)
                     .with_context(|| format!("cannot read {}", manifest.display()))?;

@@ -127,3 +127,11 @@ pub fn case<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Va
         .find(|t| t["name"] == name)
         .unwrap_or_else(|| panic!("no check named {name:?} in {report:#}"))
 }
+
+/// Whether bubblewrap (the sandbox's tool) is installed here.
+pub fn bwrap_installed() -> bool {
+    std::process::Command::new("bwrap")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}

@@ -53,6 +53,10 @@ async fn two_hundred_calls_reuse_a_handful_of_connections() {
         for call in calls {
             assert_eq!(call.await.unwrap().expect("a price"), 105);
         }
+        // A response is back before its connection is: hyper returns it to the idle pool from
+        // a task of its own. Without a moment for that, the next round can open a fifth
+        // connection on a loaded machine, pool or not (seen 1 grade in 4 on CI's 2 cores).
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let accepted = accepted.load(Ordering::SeqCst);
     assert!(
